@@ -1,0 +1,5 @@
+#include <cstdio>
+int main() {
+  std::puts("berth-runtime version 0.1.0");
+  return 0;
+}
