@@ -26,12 +26,18 @@ struct Program {
 /// skipped (a profile lists syscalls newer kernels have), as runc and crun do.
 Result<Program> Compile(const oci::Seccomp& profile);
 
-/// Compile() through a cache directory (created if missing): one file per profile hash.
+/// Compile() through a cache directory (created 0700 if missing): one file <sha256>.bpf per
+/// profile, keyed by every field of the profile, libseccomp's version and the cache format. A
+/// hit reads and checks one file (~20 us for a Docker-sized profile). An invalid file is
+/// compiled again and rewritten; failing to write the cache is logged, not returned.
 Result<Program> CompileCached(const oci::Seccomp& profile, const std::string& cache_dir);
 
-/// Loads a compiled program into the calling thread (all threads: SECCOMP_FILTER_FLAG_TSYNC is
-/// added by the caller's flags only). REQUIRES: no_new_privs set, or CAP_SYS_ADMIN. Allocates
-/// nothing: safe between clone and exec. Returns the listener fd if program.notify, else -1.
+/// Loads a compiled program into the calling thread (all threads only if program.flags has
+/// SECCOMP_FILTER_FLAG_TSYNC; with notify, TSYNC_ESRCH is added as seccomp(2) requires).
+/// REQUIRES: no_new_privs set, or CAP_SYS_ADMIN. Allocates nothing and logs nothing: safe
+/// between clone and exec; an error carries a short fixed message ("seccomp(2)") and the errno
+/// in sys_errno(), for the parent to word. Returns the listener fd (FD_CLOEXEC, owned by the
+/// caller; a filter tree has at most one) if program.notify, else -1.
 Result<int> Load(const Program& program);
 
 /// Names of the actions, operators and architectures supported (for `features`).
