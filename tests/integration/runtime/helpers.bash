@@ -262,6 +262,8 @@ berth_setup() {
   [[ -s $BUNDLE/config.json ]] || fail "$RUNTIME spec wrote no config.json in $BUNDLE"
   CID=$(new_id)
   set_terminal false
+  # runc's spec makes the root read-only; most tests write to /tmp, the read-only test sets it.
+  cfg '.root.readonly = false'
   set_cgroup_path "$CID"
   set_args /bin/true
 }
