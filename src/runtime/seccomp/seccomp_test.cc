@@ -156,6 +156,28 @@ TEST(SeccompCompileTest, FlagsActionsAndSkippedRules) {
   EXPECT_TRUE(r->notify);
 }
 
+// Rule shapes of Docker's default profile, over its three x86 architectures (x86 multiplexes
+// socket calls through socketcall, which libseccomp has to rewrite).
+TEST(SeccompCompileTest, DockerShapedRulesForThreeArches) {
+  oci::Seccomp p;
+  p.default_action = "SCMP_ACT_ERRNO";
+  p.default_errno_ret = EPERM;
+  p.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+  p.syscalls = {
+      Rule({"read", "write", "exit_group", "futex"}, "SCMP_ACT_ALLOW"),
+      Rule({"personality"}, "SCMP_ACT_ALLOW", {},
+           {Arg(0, 0, "SCMP_CMP_EQ"), Arg(0, 8, "SCMP_CMP_EQ"), Arg(0, 0x20000, "SCMP_CMP_EQ"),
+            Arg(0, 0xffffffff, "SCMP_CMP_EQ")}),
+      Rule({"clone"}, "SCMP_ACT_ALLOW", {}, {Arg(0, 0x7E020000, "SCMP_CMP_MASKED_EQ", 0)}),
+      Rule({"clone3"}, "SCMP_ACT_ERRNO", ENOSYS),
+      Rule({"socket"}, "SCMP_ACT_ALLOW", {}, {Arg(0, 40, "SCMP_CMP_NE")}),
+      Rule({"sendto", "recvfrom", "socketcall"}, "SCMP_ACT_ALLOW"),
+  };
+  auto r = Compile(p);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_GT(r->bpf.size() / 8, 20u);
+}
+
 TEST(SeccompLoadTest, ErrnoRuleDeniesTheSyscall) {
   auto p = Compile(AllowAllBut({Rule({"getcwd", "mkdirat"}, "SCMP_ACT_ERRNO", EXDEV),
                                 Rule({"berth_no_such_syscall"}, "SCMP_ACT_KILL")}));
