@@ -6,7 +6,7 @@
 //   BERTH_TRY(rootfs::Prepare(spec, opts));   // propagation, rootfs bind, spec.mounts, /dev
 //   ... createContainer hooks (they see the rootfs before pivot_root) ...
 //   BERTH_TRY(rootfs::Enter(opts));           // pivot_root (or MS_MOVE + chroot), chdir /
-//   ... console bind on /dev/console ...
+//   BERTH_TRY(rootfs::BindConsole(slave));   // with a terminal: the pty slave on /dev/console
 //   BERTH_TRY(rootfs::Finish(spec, opts));    // masked, read-only paths, root.readonly,
 //   propagation
 //
@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -46,6 +47,10 @@ Result<void> Prepare(const oci::Spec& spec, const Options& opts);
 Result<void> Enter(const Options& opts);
 /// Step 3, after Enter.
 Result<void> Finish(const oci::Spec& spec, const Options& opts);
+
+/// Binds the pty slave (a path as seen from the new root, "/dev/pts/0") onto /dev/console,
+/// creating an empty /dev/console first if missing. REQUIRES: after Enter.
+Result<void> BindConsole(const std::string& pty_slave_path);
 
 /// Mount options, parsed (mount(8) names and the OCI extensions: "rbind", "rro", "idmap", ...).
 struct MountOptions {
