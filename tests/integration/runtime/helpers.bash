@@ -99,6 +99,14 @@ status_of() {
   jq -r .status <<<"$out"
 }
 
+# alive PID: PID exists and is not a zombie (an exited init waits for a reaper that may be slow:
+# pid 1 of this machine is not a classic init).
+alive() {
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n $st && $st != Z && $st != X ]]
+}
+
 # pid_of ID: the "pid" field of `state ID`.
 pid_of() {
   rt state "$1" | jq -r .pid
