@@ -7,13 +7,13 @@
 //   ... createContainer hooks (they see the rootfs before pivot_root) ...
 //   BERTH_TRY(rootfs::Enter(opts));           // pivot_root (or MS_MOVE + chroot), chdir /
 //   BERTH_TRY(rootfs::BindConsole(slave));   // with a terminal: the pty slave on /dev/console
-//   BERTH_TRY(rootfs::Finish(spec, opts));    // masked, read-only paths, root.readonly,
-//   propagation
+//   BERTH_TRY(rootfs::Finish(spec, opts));    // masked/read-only paths, root.readonly
 //
 // Every mount destination is resolved inside the rootfs (openat2 RESOLVE_IN_ROOT) and mounted
 // through its fd, so no symlink or ".." in the image can make a mount land on the host. Errors
-// name the step and the path ("mount proc on /proc: ..."; "mount destination /x: escapes
-// rootfs").
+// name the step and the path ("mount proc on /proc: operation not permitted"; "mount
+// destination /etc/x: /etc: not a directory"). No threads; the calls allocate, which is fine in
+// an init forked from a single-threaded parent.
 
 #include <sys/types.h>
 
@@ -41,7 +41,13 @@ struct Options {
   std::map<std::string, std::string> cgroup_paths;
 };
 
-/// Step 1. REQUIRES: the calling process is in a new mount namespace.
+/// Step 1. REQUIRES: the calling process is in a new mount namespace (and, for a fresh proc,
+/// in the container's pid namespace). Mount types: bind/rbind (options or type "bind"), proc,
+/// sysfs (the host's /sys bound if !new_net_ns), cgroup (v1: a tmpfs plus one bind per
+/// hierarchy of cgroup_paths; v2: as cgroup2), cgroup2 (fresh if new_cgroup_ns, else the
+/// container's directory bound), anything else passed to mount(2). Under /proc only procfs on
+/// /proc and lxcfs's files (/proc/cpuinfo, meminfo, ...) may be mounted. idmap options are
+/// NotImplemented.
 Result<void> Prepare(const oci::Spec& spec, const Options& opts);
 /// Step 2: the rootfs becomes / and the old root is detached.
 Result<void> Enter(const Options& opts);
@@ -68,9 +74,11 @@ MountOptions ParseMountOptions(const std::vector<std::string>& options);
 
 /// Opens `path` as if `root_fd` were "/": ".." and symlinks cannot leave it.
 Result<Fd> OpenInRoot(int root_fd, std::string_view path, int flags, mode_t mode = 0);
-/// Creates what a mount at `dest` needs inside root (parent directories, then a directory or an
-/// empty file) and returns an O_PATH fd of it. A component that resolves outside root, or that
-/// is not a directory, is an error naming dest.
+/// Creates what a mount at `dest` needs inside root (parent directories 0755, then a directory
+/// or an empty 0644 file; existing ones are kept) and returns an O_PATH fd of it. Symlinks on
+/// the way are followed inside root, and the missing targets of dangling ones are created
+/// there too. A component that is not a directory is an error naming dest
+/// ("mount destination /etc/x: /etc: not a directory").
 Result<Fd> MakeMountPoint(int root_fd, std::string_view dest, bool is_dir);
 
 }  // namespace berth::runtime::rootfs
