@@ -72,7 +72,7 @@ start_detached() {
   set_args sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; sleep 30'
   start_detached
   assert_eq "$(cat "$(cgroup_file "$CID" pids.max)")" 10 "pids.max on the host"
-  retry 50 0.1 test -s "$TEST_DIR/out"
+  wait_for 5 '[[ -s $TEST_DIR/out ]]'
   assert_eq "$(cat "$TEST_DIR/out")" 10 "pids.max inside"
 }
 
@@ -90,7 +90,7 @@ start_detached() {
     assert_eq "$(cat "$(cgroup_file "$CID" cpu.max)")" "20000 100000" cpu.max
     assert_eq "$(cat "$(cgroup_file "$CID" cpuset.cpus)")" 0 cpuset.cpus
   fi
-  retry 50 0.1 test "$(wc -l <"$TEST_DIR/out")" -ge 2
+  wait_for 5 '(($(lines_of "$TEST_DIR/out") >= 2))'
   assert_eq "$(tr -d '\t ' <"$TEST_DIR/out")" $'Cpus_allowed_list:0\nMems_allowed_list:0' "inside"
 }
 

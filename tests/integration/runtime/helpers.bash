@@ -57,15 +57,30 @@ assert_not_contains() {
   [[ $1 != *"$2"* ]] || fail "did not expect '$2' in: $1"
 }
 
-# retry TRIES DELAY CMD...: run CMD until it succeeds.
-retry() {
-  local tries=$1 delay=$2 i
-  shift 2
-  for ((i = 0; i < tries; i++)); do
-    "$@" && return 0
-    sleep "$delay"
+# wait_for SECONDS CONDITION: evaluate the shell CONDITION (a string, so that $(...) in it is
+# evaluated afresh each time) every 0.1 s until it holds.
+wait_for() {
+  local secs=$1 cond=$2 i
+  for ((i = 0; i < secs * 10; i++)); do
+    eval "$cond" && return 0
+    sleep 0.1
   done
-  return 1
+  eval "$cond"
+}
+
+# cmdline PID: the command line of PID, words separated by spaces.
+cmdline() {
+  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
+}
+
+# lines_of FILE: number of lines in FILE (0 if missing).
+lines_of() {
+  if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi
+}
+
+# pids_current ID: the number of tasks in the container's pids cgroup.
+pids_current() {
+  cat "$(cgroup_file "$1" pids.current)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -346,4 +361,30 @@ berth_teardown() {
   if [[ -n $problems ]]; then
     fail "teardown found leftovers:"$'\n'"$problems"
   fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Terminals.
+
+# start_console_receiver SOCKET OUTPUT [ARGS...]: tests/tools/console-receiver in the background
+# (pid in CONSOLE_PID, tracked), once its socket exists.
+start_console_receiver() {
+  local sock=$1 out=$2
+  shift 2
+  "$PYTHON" "$TOOLS/console-receiver" "$sock" --output "$out" "$@" 2>"$out.err" &
+  CONSOLE_PID=$!
+  track_pid "$CONSOLE_PID"
+  wait_for 10 '[[ -S $sock ]]' || fail "console-receiver did not listen: $(cat "$out.err")"
+}
+
+# wait_console_receiver: wait for it to see the terminal close; its status.
+wait_console_receiver() {
+  local rc=0
+  wait "$CONSOLE_PID" || rc=$?
+  return $rc
+}
+
+# tty_text FILE: what came through the terminal, without the carriage returns the tty adds.
+tty_text() {
+  tr -d '\r' <"$1"
 }

@@ -93,7 +93,7 @@ teardown() { berth_teardown; }
   rt run --detach --bundle "$BUNDLE" "$CID" </dev/null >"$TEST_DIR/out" 2>&1 ||
     fail "run: $(cat "$TEST_DIR/out")"
   # Wait for the four lines of output: the container is set up and sleeping.
-  retry 100 0.1 test "$(wc -l <"$TEST_DIR/out")" -ge 4 || fail "container output: $(cat "$TEST_DIR/out")"
+  wait_for 10 '(($(lines_of "$TEST_DIR/out") >= 4))' || fail "container output: $(cat "$TEST_DIR/out")"
   local pid
   pid=$(pid_of "$CID")
   # From the host: the container's root is uid 100000.
@@ -101,7 +101,7 @@ teardown() { berth_teardown; }
   assert_eq "$(awk '/^Gid:/ {print $2}' /proc/"$pid"/status)" 100000 "host view of Gid"
   [[ $(readlink /proc/"$pid"/ns/user) != "$(readlink /proc/self/ns/user)" ]] ||
     fail "container shares the host's user namespace"
-  retry 50 0.1 test -e "$BUNDLE/rootfs/root/f" || fail "file not created"
+  wait_for 5 '[[ -e $BUNDLE/rootfs/root/f ]]' || fail "file not created"
   assert_eq "$(stat -c %u "$BUNDLE/rootfs/root/f")" 100000 "host owner of a file the container made"
   rt kill "$CID" KILL
   wait_status "$CID" stopped
