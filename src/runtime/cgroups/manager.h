@@ -93,10 +93,15 @@ class CgroupManager {
   virtual Result<void> Create() = 0;
   /// Moves a process (all its threads) in, in every hierarchy.
   virtual Result<void> AddProcess(pid_t pid) = 0;
-  /// Writes the limits. Only fields that are set are written. A limit whose controller the host
-  /// lacks is an error naming it, except blkio/io and hugetlb on hosts without them, and
-  /// rdma/net_cls/net_prio, which are skipped with a debug log. v2: linux.resources.unified keys
-  /// are written as files; v1: unified is an error.
+  /// Writes the limits. Only fields that are set (and, as in runc, non-zero) are written. A
+  /// limit whose controller the host lacks is FailedPrecondition naming it; a kernel without
+  /// the file (memory.memsw.*: "swap limit not supported by the kernel", cpu burst, blkio
+  /// weight without cfq/bfq) is NotImplemented. A blockIO section with nothing set needs no
+  /// blkio/io controller; net_cls/net_prio not mounted and the deprecated kernel memory limits
+  /// are skipped with a debug log. v2: linux.resources.unified keys are written as files (a key
+  /// with "/" or ".." is InvalidArgument); v1: unified is InvalidArgument; hybrid: unified keys
+  /// and hugetlb go to the v2 directory. Device rules: v1 devices.deny "a" then the rules in
+  /// order; v2 an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program that replaces any earlier one.
   virtual Result<void> Apply(const oci::Resources& resources) = 0;
   virtual Result<void> Freeze() = 0;
   virtual Result<void> Thaw() = 0;
