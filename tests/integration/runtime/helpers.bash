@@ -91,6 +91,15 @@ rt() {
   timeout --kill-after=5 "$RT_TIMEOUT" "$RUNTIME" --root "$STATE" "$@"
 }
 
+# runc_before VERSION: the runtime under test is runc older than VERSION (e.g. 1.2), for the
+# few places where runc 1.1 (Debian 12's) departs from the runtime spec.
+runc_before() {
+  local v
+  v=$("$RUNTIME" --version 2>/dev/null | awk 'NR == 1 && $1 == "runc" {print $3}')
+  [[ -n $v ]] || return 1
+  [[ $(printf '%s\n' "$v" "$1" | sort -V | head -n1) == "$v" && $v != "$1" ]]
+}
+
 # new_id [PREFIX]: a container id unique to this test; teardown deletes and checks it.
 new_id() {
   local id
