@@ -147,7 +147,7 @@ Result<CapSets> Parse(const oci::Capabilities& caps) {
   if (uint64_t lost = s.ambient & ~(s.permitted & s.inheritable)) {
     for (int cap = 0; cap < 64; ++cap)
       if (lost & (uint64_t{1} << cap))
-        log::Get("runtime").Warn({{"capability", Name(cap)}},
+        log::Get("runtime").Debug({{"capability", Name(cap)}},
                                  "ambient capability not permitted and inheritable: skipped");
     s.ambient &= ~lost;
   }
