@@ -100,6 +100,28 @@ runc_before() {
   [[ $(printf '%s\n' "$v" "$1" | sort -V | head -n1) == "$v" && $v != "$1" ]]
 }
 
+# is_runc: the runtime under test is runc (the reference), for messages only Berth promises.
+is_runc() {
+  "$RUNTIME" --version 2>/dev/null | head -n1 | grep -q '^runc '
+}
+
+# assert_clear_error [NEEDLE [BERTH_NEEDLE]]: the last `run --separate-stderr` failed with a
+# status of its own (not killed by a signal), said something on stderr, and that contains NEEDLE
+# (case-insensitive). BERTH_NEEDLE is checked only when the runtime is not runc (runc's message
+# for the case does not name it).
+assert_clear_error() {
+  ((status != 0)) || fail "expected a failure, got status 0; output: $output"
+  ((status < 126)) || fail "status $status: crashed or killed; stderr: $stderr"
+  [[ -n $stderr ]] || fail "no error message on stderr (stdout: $output)"
+  if [[ -n ${1:-} ]]; then
+    [[ ${stderr,,} == *"${1,,}"* ]] || fail "expected '$1' in the error: $stderr"
+  fi
+  if [[ -n ${2:-} ]] && ! is_runc; then
+    [[ ${stderr,,} == *"${2,,}"* ]] || fail "expected '$2' in the error: $stderr"
+  fi
+  return 0
+}
+
 # new_id [PREFIX]: a container id unique to this test; teardown deletes and checks it.
 new_id() {
   local id
