@@ -14,7 +14,9 @@ Result<Cloned> Clone3(uint64_t flags, bool want_pidfd) {
   struct clone_args args = {};
   args.flags = flags | (want_pidfd ? CLONE_PIDFD : 0);
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
+  // With CLONE_PARENT the child's exit signal is the caller's own (SIGCHLD to the runtime);
+  // clone3 refuses a nonzero exit_signal with it.
+  args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
   long r = ::syscall(SYS_clone3, &args, sizeof args);
   if (r < 0) return Error::FromErrno(errno, "clone3");
   Cloned c;
