@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdlib>
 
+#include "runtime/cgroups/favordynmods.h"
 #include "runtime/console/console.h"
 #include "runtime/container/runtime.h"
 #include "runtime/container/runtime_internal.h"
@@ -204,6 +205,13 @@ Result<Created> Runtime::Create(const CreateOptions& o) {
   rec.cgroup_path = linux.cgroups_path.empty() ? DefaultCgroupPath(o.id) : linux.cgroups_path;
 
   const cgroups::Layout* layout = BERTH_TRY(Layout());
+  if (options_.favor_dynmods) {
+    auto changed = cgroups::EnableFavorDynmods(*layout);
+    if (!changed)
+      logger.Debug("favordynmods left off: {}", changed.error().message());
+    else if (*changed)
+      logger.Info("enabled the favordynmods cgroup option: faster cgroup moves host-wide");
+  }
   cgroup = BERTH_TRY(cgroups::NewManager(*layout, rec.cgroup_path));
   BERTH_TRY_CTX(cgroup->Create(), "create cgroup " + rec.cgroup_path);
   if (linux.resources)

@@ -9,7 +9,22 @@
 load helpers
 
 setup() { berth_setup; }
-teardown() { berth_teardown; }
+teardown() {
+  restore_favordynmods
+  berth_teardown
+}
+
+# The favordynmods test saves the host's state of the option here; teardown puts it back.
+FAVOR_V2=/sys/fs/cgroup/unified
+restore_favordynmods() {
+  [[ -n ${TEST_DIR:-} && -f $TEST_DIR/favordynmods.was ]] || return 0
+  if [[ $(cat "$TEST_DIR/favordynmods.was") == on ]]; then
+    mount -o remount,favordynmods "$FAVOR_V2"
+  else
+    mount -t cgroup2 -o remount,rw cgroup2 "$FAVOR_V2"
+  fi
+  rm -f "$TEST_DIR/favordynmods.was"
+}
 
 # on_v2: the memory controller is on a v2 hierarchy (file names differ).
 on_v2() {
@@ -176,4 +191,25 @@ start_detached() {
   ((status != 0)) || fail "delete of a running container succeeded"
   [[ -n $stderr ]] || fail "no error message"
   assert_eq "$(status_of "$CID")" running
+}
+
+# The kernel's favordynmods cgroup option removes the RCU stall of the first cgroup.procs write
+# after an idle spell; berth-runtime turns it on at create unless told not to.
+@test "create turns on favordynmods on the cgroup2 hierarchy unless --cgroup-favordynmods=false" {
+  is_runc && skip "berth-runtime's own option"
+  local v2=$FAVOR_V2
+  grep -q " $v2 .* - cgroup2 " /proc/self/mountinfo || skip "no cgroup2 hierarchy at $v2"
+  if grep -q " $v2 .*favordynmods" /proc/self/mountinfo; then
+    echo on >"$TEST_DIR/favordynmods.was"
+  else
+    echo off >"$TEST_DIR/favordynmods.was"
+  fi
+  mount -t cgroup2 -o remount,rw cgroup2 "$v2"
+  set_args true
+  run -0 rt --cgroup-favordynmods=false run --bundle "$BUNDLE" "$CID"
+  run ! grep -q " $v2 .*favordynmods" /proc/self/mountinfo
+  run -0 rt run --bundle "$BUNDLE" "$CID"
+  grep -q " $v2 .*favordynmods" /proc/self/mountinfo || fail "favordynmods is not on"
+  run -1 rt --cgroup-favordynmods=maybe run --bundle "$BUNDLE" "$CID"
+  assert_contains "$output" "invalid --cgroup-favordynmods value"
 }
