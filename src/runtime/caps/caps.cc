@@ -148,7 +148,7 @@ Result<CapSets> Parse(const oci::Capabilities& caps) {
     for (int cap = 0; cap < 64; ++cap)
       if (lost & (uint64_t{1} << cap))
         log::Get("runtime").Debug({{"capability", Name(cap)}},
-                                 "ambient capability not permitted and inheritable: skipped");
+                                  "ambient capability not permitted and inheritable: skipped");
     s.ambient &= ~lost;
   }
   return s;
