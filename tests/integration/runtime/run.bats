@@ -111,3 +111,41 @@ teardown() { berth_teardown; }
   ((status != 0)) || fail "run succeeded"
   assert_contains "$stderr" no-such-command-xyz
 }
+
+@test "joining an existing network namespace by path" {
+  set_args sleep 100
+  rt create --bundle "$BUNDLE" "$CID" </dev/null
+  local pid second
+  pid=$(pid_of "$CID")
+  second=$(new_id)
+  new_bundle "$TEST_DIR/bundle2" "$second"
+  CONFIG=$TEST_DIR/bundle2/config.json add_namespace network "/proc/$pid/ns/net"
+  CONFIG=$TEST_DIR/bundle2/config.json set_args readlink /proc/self/ns/net
+  run -0 rt run --bundle "$TEST_DIR/bundle2" "$second" </dev/null
+  assert_output "$(readlink "/proc/$pid/ns/net")"
+  [[ $output != "$(readlink /proc/self/ns/net)" ]] || fail "joined the host's network namespace"
+}
+
+@test "the default devices exist and work" {
+  set_args sh -c 'for d in null zero full random urandom tty; do stat -c "%n %F %t,%T" /dev/$d; done
+    head -c 4 /dev/urandom | wc -c; echo x >/dev/null && echo null-ok
+    for l in fd stdin ptmx; do readlink /dev/$l; done'
+  run -0 rt run --bundle "$BUNDLE" "$CID" </dev/null
+  assert_output "/dev/null character special file 1,3
+/dev/zero character special file 1,5
+/dev/full character special file 1,7
+/dev/random character special file 1,8
+/dev/urandom character special file 1,9
+/dev/tty character special file 5,0
+4
+null-ok
+/proc/self/fd
+/proc/self/fd/0
+pts/ptmx"
+}
+
+@test "features prints the supported OCI versions and hooks as JSON" {
+  run -0 rt features
+  jq -e '.ociVersionMin and .ociVersionMax and (.hooks | index("prestart") != null)' \
+    <<<"$output" >/dev/null || fail "features: $output"
+}
