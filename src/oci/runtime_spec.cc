@@ -1,5 +1,6 @@
 #include "oci/runtime_spec.h"
 
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -169,7 +170,9 @@ Result<Process> ReadProcess(const Reader& r) {
       if (!g->is_array()) return u.TypeError("additionalGids", "array of integers");
       for (const auto& e : *g) {
         uint32_t gid;
-        BERTH_TRY(Reader::IntValue(e, u.Child("additionalGids"), &gid));
+        std::string path =
+            u.Child("additionalGids") + "[" + std::to_string(p.user.additional_gids.size()) + "]";
+        BERTH_TRY(Reader::IntValue(e, path, &gid));
         p.user.additional_gids.push_back(gid);
       }
     }
@@ -511,10 +514,38 @@ Result<Spec> ReadSpec(const Reader& r) {
   return s;
 }
 
+// The deepest nesting of arrays and objects in text, counting brackets outside strings; stops
+// counting past limit. Malformed text gives some number: the parser rejects it afterwards.
+size_t NestingDepth(std::string_view text, size_t limit) {
+  size_t depth = 0, max = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size() && max <= limit; ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max = std::max(max, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max;
+}
+
 Result<json> ParseJson(std::string_view text, std::string_view what) {
   if (text.size() > kMaxConfigBytes)
     return Error::InvalidArgument(std::string(what) + ": larger than " +
                                   std::to_string(kMaxConfigBytes) + " bytes");
+  // nlohmann's parser does not recurse, but copying, comparing and dumping a value do: refuse
+  // documents no real config comes near before building them.
+  if (NestingDepth(text, kMaxConfigDepth) > kMaxConfigDepth)
+    return Error::InvalidArgument(std::string(what) + ": nested deeper than " +
+                                  std::to_string(kMaxConfigDepth) + " levels");
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Error::InvalidArgument(std::string(what) + ": invalid JSON");
   if (!j.is_object()) return Error::InvalidArgument(std::string(what) + ": expected an object");

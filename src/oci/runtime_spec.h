@@ -259,6 +259,8 @@ Result<Resources> ParseResources(std::string_view json);
 
 /// The largest config.json the parser reads (runc has none; 16 MiB is far above real ones).
 inline constexpr size_t kMaxConfigBytes = 16u << 20;
+/// The deepest nesting of arrays and objects it reads (real configs stay below 10).
+inline constexpr size_t kMaxConfigDepth = 128;
 
 /// Checks an ociVersion string: "1.x.y" (with an optional -suffix) is accepted.
 Result<void> CheckOciVersion(std::string_view version);
