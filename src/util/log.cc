@@ -1,5 +1,7 @@
 #include "util/log.h"
 
+#include "util/time.h"
+
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -54,17 +56,6 @@ spdlog::level::level_enum ToSpd(Level l) {
   return spdlog::level::info;
 }
 
-std::string Rfc3339Now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
-
 spdlog::logger& SinkLogger() {
   std::lock_guard lock(g_mu);
   if (!g_sink_logger) {
@@ -112,8 +103,46 @@ void Configure(Level level, Format format, const std::string& path) {
 
 Level CurrentLevel() { return g_level; }
 
+namespace {
+
+// The length of the valid UTF-8 sequence at the start of s, or 0 (overlong forms, surrogates
+// and code points above U+10FFFF are invalid, as in Go's unicode/utf8).
+size_t Utf8SequenceLength(std::string_view s) {
+  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+  unsigned char c = b(0);
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace
+
 void AppendJsonEscaped(std::string* out, std::string_view s) {
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // JSON is UTF-8: each byte of an invalid sequence becomes U+FFFD, as Go writes it.
+      size_t n = Utf8SequenceLength(s.substr(i));
+      if (n == 0) {
+        *out += "\\ufffd";
+      } else {
+        out->append(s.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         *out += "\\\"";
@@ -151,7 +180,7 @@ void Logger::Write(Level level, std::initializer_list<Field> fields, std::string
     AppendJsonEscaped(&line, msg);
     line += "\",\"subsystem\":\"";
     AppendJsonEscaped(&line, name_);
-    line += "\",\"time\":\"" + Rfc3339Now() + "\"";
+    line += "\",\"time\":\"" + NowRfc3339() + "\"";
     for (const auto& [k, v] : fields) {
       line += ",\"";
       AppendJsonEscaped(&line, k);
@@ -161,7 +190,7 @@ void Logger::Write(Level level, std::initializer_list<Field> fields, std::string
     }
     line += "}";
   } else {
-    line = Rfc3339Now();
+    line = NowRfc3339();
     line += " ";
     line += LevelName(level);
     line += " [";

@@ -68,7 +68,8 @@ class Logger {
 /// The logger of a subsystem; the reference stays valid for the program's life.
 const Logger& Get(std::string_view subsystem);
 
-/// Appends s to out as the inside of a JSON string (quotes not added).
+/// Appends s to out as the inside of a JSON string (quotes not added); bytes that are not
+/// valid UTF-8 become U+FFFD, one per byte.
 void AppendJsonEscaped(std::string* out, std::string_view s);
 
 }  // namespace berth::log
