@@ -22,6 +22,7 @@
 #include "util/file.h"
 #include "util/log.h"
 #include "util/scope_exit.h"
+#include "util/time.h"
 
 namespace berth::runtime {
 namespace {
@@ -199,7 +200,7 @@ Result<Created> Runtime::Create(const CreateOptions& o) {
   rec.id = o.id;
   rec.bundle = bundle;
   rec.rootfs = rootfs;
-  rec.created = container::NowRfc3339();
+  rec.created = NowRfc3339();
   rec.owner = "";
   rec.annotations = spec.annotations;
   rec.cgroup_path = linux.cgroups_path.empty() ? DefaultCgroupPath(o.id) : linux.cgroups_path;
@@ -222,21 +223,10 @@ Result<Created> Runtime::Create(const CreateOptions& o) {
   if (::mkfifo(fifo.c_str(), 0622) < 0) return Error::FromErrno(errno, "mkfifo " + fifo);
   Fd fifo_fd = BERTH_TRY(Fd::Open(fifo, O_RDWR));
 
-  Fd console_socket, console_peer;
-  if (spec.process->terminal) {
-    if (!o.console_socket.empty()) {
-      console_socket = BERTH_TRY(console::ConnectSocket(o.console_socket));
-    } else if (o.own_console) {
-      int sv[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return Error::FromErrno(errno, "socketpair");
-      console_socket = Fd(sv[0]);
-      console_peer = Fd(sv[1]);
-    } else {
-      return Error::InvalidArgument(
-          "cannot allocate tty if berth-runtime will detach without setting console socket");
-    }
-  }
+  ConsoleEnds console =
+      BERTH_TRY(OpenConsole(spec.process->terminal, o.console_socket, o.own_console));
+  Fd& console_socket = console.socket;
+  Fd& console_peer = console.peer;
   process::SyncPair sync = BERTH_TRY(process::SyncPair::Make());
 
   init.rootfs.rootfs = rootfs;

@@ -69,21 +69,9 @@ Result<Created> Runtime::Exec(const ExecOptions& o) {
   init.fork_after_unshare = true;
   init.preserve_fds = o.preserve_fds;
 
-  Fd console_socket, console_peer;
-  if (o.process.terminal) {
-    if (!o.console_socket.empty()) {
-      console_socket = BERTH_TRY(console::ConnectSocket(o.console_socket));
-    } else if (o.own_console) {
-      int sv[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return Error::FromErrno(errno, "socketpair");
-      console_socket = Fd(sv[0]);
-      console_peer = Fd(sv[1]);
-    } else {
-      return Error::InvalidArgument(
-          "cannot allocate tty if berth-runtime will detach without setting console socket");
-    }
-  }
+  ConsoleEnds console = BERTH_TRY(OpenConsole(o.process.terminal, o.console_socket, o.own_console));
+  Fd& console_socket = console.socket;
+  Fd& console_peer = console.peer;
   init.console_fd = console_socket.get();
   auto cg = BERTH_TRY(Cgroup(info.record));
   process::SyncPair sync = BERTH_TRY(process::SyncPair::Make());

@@ -2,11 +2,13 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
+#include "runtime/console/console.h"
 #include "runtime/container/runtime_internal.h"
 #include "util/file.h"
 
@@ -26,6 +28,24 @@ bool WaitPidfd(int pidfd, int timeout_ms) {
     if (n < 0 && errno == EINTR) continue;
     return n > 0;
   }
+}
+
+Result<ConsoleEnds> OpenConsole(bool terminal, const std::string& socket_path, bool own_console) {
+  ConsoleEnds ends;
+  if (!terminal) return ends;
+  if (!socket_path.empty()) {
+    ends.socket = BERTH_TRY(console::ConnectSocket(socket_path));
+  } else if (own_console) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+      return Error::FromErrno(errno, "socketpair");
+    ends.socket = Fd(sv[0]);
+    ends.peer = Fd(sv[1]);
+  } else {
+    return Error::InvalidArgument(
+        "cannot allocate tty if berth-runtime will detach without setting console socket");
+  }
+  return ends;
 }
 
 int ParseSignal(std::string_view name) {

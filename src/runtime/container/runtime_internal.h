@@ -33,6 +33,15 @@ Result<void> CheckSecurityModules(const oci::Process& process);
 Result<void> WriteIdMaps(pid_t pid, const oci::Linux& linux);
 /// Where compiled seccomp programs are cached (kept across runs; tmpfs under /run).
 std::string SeccompCacheDir();
+/// Where a container's pty master goes: `socket` is handed to the container's process, which
+/// sends the master over it; with own_console, `peer` is the runtime's end to receive it.
+struct ConsoleEnds {
+  Fd socket;
+  Fd peer;
+};
+/// Nothing when !terminal; the connected console socket when a path is given; a socketpair
+/// with own_console; else runc's error for a terminal that nobody would read.
+Result<ConsoleEnds> OpenConsole(bool terminal, const std::string& socket_path, bool own_console);
 /// Waits for a process through its pidfd for at most timeout_ms; true if it exited.
 bool WaitPidfd(int pidfd, int timeout_ms);
 

@@ -118,15 +118,4 @@ std::string StateJson(const ContainerRecord& rec, Status status, bool indent) {
   return indent ? j.dump(2) : j.dump();
 }
 
-std::string NowRfc3339() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
-
 }  // namespace berth::runtime::container

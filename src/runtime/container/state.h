@@ -50,7 +50,4 @@ Status ComputeStatus(const std::string& root, const ContainerRecord& rec, bool f
 /// is 0 once stopped.
 std::string StateJson(const ContainerRecord& rec, Status status, bool indent = true);
 
-/// Now as RFC 3339 with nanoseconds, UTC.
-std::string NowRfc3339();
-
 }  // namespace berth::runtime::container
