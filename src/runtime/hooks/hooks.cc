@@ -1,5 +1,6 @@
 #include "runtime/hooks/hooks.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -7,7 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "util/fd.h"
@@ -23,6 +27,15 @@ std::vector<char*> CStrings(const std::vector<std::string>& v) {
   return out;
 }
 
+// Milliseconds left until deadline (steady clock), at least 0; -1 without a deadline.
+int RemainingMs(const std::optional<std::chrono::steady_clock::time_point>& deadline) {
+  if (!deadline) return -1;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  *deadline - std::chrono::steady_clock::now())
+                  .count();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30));
+}
+
 Result<void> RunOne(std::string_view phase, const oci::Hook& hook, std::string_view state) {
   std::string what = std::string(phase) + " hook " + hook.path;
   Pipe in = BERTH_TRY(Pipe::Make());
@@ -30,32 +43,53 @@ Result<void> RunOne(std::string_view phase, const oci::Hook& hook, std::string_v
   if (args.empty()) args.push_back(hook.path);
   auto argv = CStrings(args);
   auto envp = CStrings(hook.env);
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (hook.timeout)
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*hook.timeout);
   pid_t pid = ::fork();
   if (pid < 0) return Error::FromErrno(errno, what + ": fork");
   if (pid == 0) {
+    // Its own process group, so that a timeout kills whatever the hook started too.
+    ::setpgid(0, 0);
     ::dup2(in.read.get(), 0);
     ::execve(hook.path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
+  ::setpgid(pid, pid);  // also here: no race with the kill below
   in.read.Reset();
   // A hook may not read its stdin: ignore EPIPE.
   signal(SIGPIPE, SIG_IGN);
-  (void)WriteAll(in.write.get(), state);
-  in.write.Reset();
 
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   Fd pidfd_guard(pidfd);
-  if (hook.timeout && pidfd >= 0) {
-    struct pollfd p = {pidfd, POLLIN, 0};
-    int n;
-    do {
-      n = ::poll(&p, 1, *hook.timeout * 1000);
-    } while (n < 0 && errno == EINTR);
-    if (n == 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      return Error::Canceled(what + ": timed out after " + std::to_string(*hook.timeout) + "s");
+  bool timed_out = false;
+  if (deadline && pidfd >= 0) {
+    // Feed the state without blocking past the deadline, then wait for the exit until then.
+    (void)::fcntl(in.write.get(), F_SETFL, O_NONBLOCK);
+    for (;;) {
+      struct pollfd p[2] = {{pidfd, POLLIN, 0}, {in.write.get(), POLLOUT, 0}};
+      int n = ::poll(p, in.write ? 2 : 1, RemainingMs(deadline));
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0) {
+        timed_out = true;
+        break;
+      }
+      if (n < 0 || (p[0].revents & POLLIN)) break;
+      if (in.write && p[1].revents) {
+        ssize_t w = state.empty() ? 0 : ::write(in.write.get(), state.data(), state.size());
+        if (w > 0) state.remove_prefix(static_cast<size_t>(w));
+        if (state.empty() || (w < 0 && errno != EAGAIN && errno != EINTR)) in.write.Reset();
+      }
     }
+  } else {
+    (void)WriteAll(in.write.get(), state);
+  }
+  in.write.Reset();
+  if (timed_out) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return Error::Canceled(what + ": timed out after " + std::to_string(*hook.timeout) + "s");
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
