@@ -16,10 +16,22 @@ const std::vector<std::string>& Flags::All(std::string_view name) const {
 
 bool Flags::Bool(std::string_view name) const {
   auto it = values_.find(std::string(name));
-  if (it == values_.end()) return false;
-  const std::string& v = it->second.back();
-  return v != "false" && v != "0";
+  if (it == values_.end() || it->second.empty()) return false;
+  return it->second.back() == "true";  // ParseFlags stores booleans as "true" or "false"
 }
+
+namespace {
+
+// Go's strconv.ParseBool: the value as "true" or "false", or empty if it is neither.
+std::string_view NormalizeBool(std::string_view v) {
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+    if (v == t) return "true";
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+    if (v == f) return "false";
+  return {};
+}
+
+}  // namespace
 
 Result<Flags> ParseFlags(const std::vector<std::string>& argv, size_t start,
                          const std::vector<FlagSpec>& specs) {
@@ -33,6 +45,8 @@ Result<Flags> ParseFlags(const std::vector<std::string>& argv, size_t start,
     }
     if (a.size() < 2 || a[0] != '-') break;
     std::string body = a.substr(a[1] == '-' ? 2 : 1);
+    if (body.empty() || body[0] == '-' || body[0] == '=')
+      return Error::InvalidArgument("bad flag syntax: " + a);
     std::string value;
     bool has_value = false;
     if (auto eq = body.find('='); eq != std::string::npos) {
@@ -49,6 +63,12 @@ Result<Flags> ParseFlags(const std::vector<std::string>& argv, size_t start,
       value = argv[++i];
     } else if (!spec->takes_value && !has_value) {
       value = "true";
+    } else if (!spec->takes_value) {
+      std::string_view b = NormalizeBool(value);
+      if (b.empty())
+        return Error::InvalidArgument("invalid boolean value \"" + value + "\" for -" + body +
+                                      ": parse error");
+      value = b;
     }
     flags.values_[spec->name].push_back(value);
   }
