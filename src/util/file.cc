@@ -26,7 +26,9 @@ Result<void> WriteFile(const std::string& path, std::string_view data, mode_t mo
   return {};
 }
 
-Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+namespace {
+
+Result<void> Replace(const std::string& path, std::string_view data, mode_t mode, bool durable) {
   std::string dir = ".";
   if (auto slash = path.rfind('/'); slash != std::string::npos)
     dir = slash == 0 ? "/" : path.substr(0, slash);
@@ -35,7 +37,7 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mod
   {
     Fd fd = BERTH_TRY(Fd::Open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode));
     auto r = WriteAll(fd.get(), data);
-    if (!r || ::fsync(fd.get()) < 0) {
+    if (!r || (durable && ::fsync(fd.get()) < 0)) {
       int err = r ? errno : r.error().sys_errno();
       ::unlink(tmp.c_str());
       return Error::FromErrno(err, "write " + tmp);
@@ -46,9 +48,20 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mod
     ::unlink(tmp.c_str());
     return Error::FromErrno(err, "rename " + tmp + " to " + path);
   }
+  if (!durable) return {};
   Fd d = BERTH_TRY(Fd::Open(dir, O_RDONLY | O_DIRECTORY));
   if (::fsync(d.get()) < 0) return Error::FromErrno(errno, "fsync " + dir);
   return {};
+}
+
+}  // namespace
+
+Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+  return Replace(path, data, mode, true);
+}
+
+Result<void> WriteFileReplace(const std::string& path, std::string_view data, mode_t mode) {
+  return Replace(path, data, mode, false);
 }
 
 Result<void> MkdirAll(const std::string& path, mode_t mode) {

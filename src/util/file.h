@@ -17,6 +17,11 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 64u << 
 Result<void> WriteFile(const std::string& path, std::string_view data, mode_t mode = 0644);
 /// Durable replace: a temp file beside path, fsync, rename over path, fsync the directory.
 Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+/// WriteFileAtomic without the two fsyncs: readers still see the old or the new content, never
+/// a mix, but a crash of the machine may lose it. For files that do not outlive the boot, such
+/// as a container's state.json (runc and crun do not fsync theirs either): the fsyncs cost
+/// 1-3 ms per container start on ext4 (bench/README.md).
+Result<void> WriteFileReplace(const std::string& path, std::string_view data, mode_t mode = 0644);
 /// mkdir -p; existing directories are fine.
 Result<void> MkdirAll(const std::string& path, mode_t mode = 0755);
 /// rm -rf without following symlinks and without crossing into other mounts; a missing path is

@@ -53,7 +53,8 @@ Result<void> SaveRecord(const std::string& dir, const ContainerRecord& rec) {
                     {"owner", rec.owner},
                     {"cgroup_path", rec.cgroup_path},
                     {"annotations", rec.annotations}};
-  return WriteFileAtomic(JoinPath(dir, "state.json"), j.dump(), 0600);
+  // No fsync: the state lives under /run and means nothing after a reboot.
+  return WriteFileReplace(JoinPath(dir, "state.json"), j.dump(), 0600);
 }
 
 Result<ContainerRecord> LoadRecord(const std::string& root, const std::string& id) {
