@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace berth::oci {
 namespace {
 
@@ -17,9 +19,10 @@ TEST(DigestTest, ParsesSha256AndSha512) {
 }
 
 TEST(DigestTest, RefusesMalformed) {
-  for (std::string bad : {"", "sha256", "sha256:", "sha256:" + kHex.substr(1),
-                          "sha256:" + std::string(64, 'A'), "sha256:" + kHex + "0",
-                          "md5:" + std::string(32, 'a'), "sha256:" + std::string(63, 'a') + "g"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "sha256", "sha256:", "sha256:" + kHex.substr(1), "sha256:" + std::string(64, 'A'),
+           "sha256:" + kHex + "0", "md5:" + std::string(32, 'a'),
+           "sha256:" + std::string(63, 'a') + "g"}) {
     auto d = Digest::Parse(bad);
     EXPECT_FALSE(d) << bad;
     if (!d) EXPECT_TRUE(d.error().IsInvalidArgument());
