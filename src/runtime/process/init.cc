@@ -202,6 +202,11 @@ Result<std::string> Setup(const InitConfig& c) {
   if (::chdir(cwd.c_str()) < 0)
     return Error::FromErrno(errno, "chdir to cwd (\"" + cwd + "\") set in config.json failed");
   std::string exe = BERTH_TRY(LookPath(proc.args[0], proc.env));
+  if (c.seccomp && !proc.no_new_privileges) {
+    // Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN: load the filter while we still have
+    // it, before the capabilities are dropped. It then also covers the rest of this sequence.
+    BERTH_TRY_CTX(seccomp::Load(*c.seccomp), "load seccomp filter");
+  }
   BERTH_TRY(SwitchUser(c));
   return exe;
 }
@@ -272,7 +277,7 @@ void RunInit(const InitConfig& c) {
   }
   if (c.process->no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     Fail(c, Error::FromErrno(errno, "set no_new_privs"), false);
-  if (c.seccomp) {
+  if (c.seccomp && c.process->no_new_privileges) {
     auto r = seccomp::Load(*c.seccomp);
     if (!r) Fail(c, r.error().Wrap("load seccomp filter"), false);
   }

@@ -52,6 +52,18 @@ teardown() { berth_teardown; }
   assert_output $'unshare: unshare(0x10000000): Invalid cross-device link\nrc=1\nrc=0'
 }
 
+@test "a seccomp filter loads without noNewPrivileges and without CAP_SYS_ADMIN" {
+  # Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN, which the container does not get: the
+  # filter has to be loaded before the capabilities are dropped.
+  cfg '.process.noNewPrivileges = false'
+  cfg '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 18}]}'
+  set_args sh -c 'grep ^NoNewPrivs: /proc/self/status; grep ^Seccomp: /proc/self/status
+                  mkdir /tmp/x; echo rc=$?'
+  run -0 rt run --bundle "$BUNDLE" "$CID" </dev/null
+  assert_output $'NoNewPrivs:\t0\nSeccomp:\t2\nmkdir: can\'t create directory \'/tmp/x\': Invalid cross-device link\nrc=1'
+}
+
 @test "a seccomp rule without errnoRet fails the call with EPERM" {
   cfg '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
         syscalls: [{names: ["chmod", "fchmodat", "fchmodat2"], action: "SCMP_ACT_ERRNO"}]}'
