@@ -110,6 +110,7 @@ Result<NamespacePlan> PlanNamespaces(const oci::Linux& linux) {
       bool is_user = ns.type == "user";
       if ((pass == 0) != is_user) continue;
       int flag = namespaces::CloneFlag(ns.type);
+      if (flag == CLONE_NEWUTS) plan.private_uts = true;
       if (ns.path.empty()) {
         if (flag == CLONE_NEWTIME)
           plan.new_time = true;
@@ -242,7 +243,7 @@ Result<Created> Runtime::Create(const CreateOptions& o) {
   init.preserve_fds = o.preserve_fds;
   init.new_user_ns = ns.new_user;
   init.new_time_ns = ns.new_time;
-  init.new_uts_ns = ns.new_uts;
+  init.private_uts_ns = ns.private_uts;
   init.no_new_keyring = o.no_new_keyring;
   for (const auto& [fd, type] : ns.joins) init.join.emplace_back(fd.get(), type);
   init.unshare_flags = ns.unshare_flags;

@@ -24,6 +24,7 @@ struct NamespacePlan {
   bool joins_pid = false;
   bool new_user = false, new_mount = false, new_net = false, new_uts = false, new_cgroup = false,
        new_pid = false, new_time = false;
+  bool private_uts = false;  // a uts namespace in the config, new or joined by path
 };
 
 Result<NamespacePlan> PlanNamespaces(const oci::Linux& linux);

@@ -158,13 +158,13 @@ Result<std::string> Setup(const InitConfig& c) {
 
   if (!c.is_exec) {
     if (!spec.hostname.empty()) {
-      if (!c.new_uts_ns)
+      if (!c.private_uts_ns)
         return Error::InvalidArgument("unable to set hostname without a private UTS namespace");
       if (::sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
         return Error::FromErrno(errno, "sethostname " + spec.hostname);
     }
     if (!spec.domainname.empty()) {
-      if (!c.new_uts_ns)
+      if (!c.private_uts_ns)
         return Error::InvalidArgument("unable to set domainname without a private UTS namespace");
       if (::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)
         return Error::FromErrno(errno, "setdomainname " + spec.domainname);

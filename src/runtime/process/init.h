@@ -30,9 +30,9 @@ struct InitConfig {
   int fifo_fd = -1;     // exec.fifo, opened O_RDWR: init blocks reading it until `start`
   int console_fd = -1;  // a connected console socket, when process->terminal
   int preserve_fds = 0;
-  bool new_user_ns = false;  // wait for the parent's uid/gid maps, then become root in it
-  bool new_time_ns = false;  // unshare the time namespace here (offsets must precede entry)
-  bool new_uts_ns = false;
+  bool new_user_ns = false;     // wait for the parent's uid/gid maps, then become root in it
+  bool new_time_ns = false;     // unshare the time namespace here (offsets must precede entry)
+  bool private_uts_ns = false;  // new or joined: hostname and domainname may be set
   bool no_new_keyring = false;
   /// Namespaces to join by path (fd, CLONE_NEW* type), user namespace first.
   std::vector<std::pair<int, int>> join;

@@ -29,6 +29,17 @@ start_peer() {
   assert_eq "${lines[1]}" "$(readlink "/proc/$PEER_PID/ns/net")" "net namespace"
 }
 
+@test "hostname is set in a uts namespace joined by path" {
+  start_peer
+  add_namespace uts "/proc/$PEER_PID/ns/uts"
+  cfg '.hostname = "joined"'
+  set_args hostname
+  run -0 rt run --bundle "$BUNDLE" "$CID"
+  assert_eq "$output" joined hostname
+  run -0 nsenter --uts="/proc/$PEER_PID/ns/uts" hostname
+  assert_eq "$output" joined "the peer's hostname"
+}
+
 @test "a container joins another's pid namespace by path: it is not pid 1 there" {
   start_peer
   add_namespace pid "/proc/$PEER_PID/ns/pid"
