@@ -168,6 +168,24 @@ TEST_F(FakeV1, WritesV1Files) {
   EXPECT_EQ(Read("/devices/c/devices.deny"), "a *:* rwm");
 }
 
+TEST_F(FakeV1, KernelTcpLimitWrittenWhenTheFileExists) {
+  Files("/memory/c", {"memory.kmem.tcp.limit_in_bytes"});
+  auto m = NewManager(V1Layout(), "/c");
+  ASSERT_TRUE(m);
+  oci::Resources r;
+  r.memory = oci::Memory{};
+  r.memory->kernel_tcp = 16 << 20;
+  auto a = (*m)->Apply(r);
+  ASSERT_TRUE(a) << a.error().message();
+  EXPECT_EQ(Read("/memory/c/memory.kmem.tcp.limit_in_bytes"), std::to_string(16 << 20));
+
+  // A kernel without the file: ignored, as the deprecated field allows.
+  Files("/memory/d", {"memory.limit_in_bytes"});
+  auto m2 = NewManager(V1Layout(), "/d");
+  ASSERT_TRUE(m2);
+  EXPECT_TRUE((*m2)->Apply(r));
+}
+
 TEST_F(FakeV1, Errors) {
   Files("/memory/c", {"memory.limit_in_bytes"});
   auto m = NewManager(V1Layout(), "/c");

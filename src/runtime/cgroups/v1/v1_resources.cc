@@ -35,13 +35,18 @@ Result<std::string> DeviceRuleString(const oci::DeviceRule& rule) {
 }
 
 Result<void> V1Manager::ApplyMemory(const oci::Memory& m) {
-  bool any =
-      m.limit || m.reservation || m.swap || m.swappiness || m.disable_oom_killer.value_or(false);
+  bool any = m.limit || m.reservation || m.swap || m.swappiness ||
+             m.disable_oom_killer.value_or(false) || (m.kernel_tcp && *m.kernel_tcp != 0);
+  // Kernels since 5.16 refuse memory.kmem.limit_in_bytes; the TCP buffer limit still works.
   if (m.kernel) Log().Debug("cgroup v1: linux.resources.memory.kernel is deprecated; ignored");
-  if (m.kernel_tcp)
-    Log().Debug("cgroup v1: linux.resources.memory.kernelTCP is deprecated; ignored");
   if (!any) return {};
   std::string dir = BERTH_TRY(Need("memory", "linux.resources.memory"));
+  if (m.kernel_tcp && *m.kernel_tcp != 0) {
+    if (in::FileExists(dir, "memory.kmem.tcp.limit_in_bytes"))
+      BERTH_TRY(in::WriteFile(dir, "memory.kmem.tcp.limit_in_bytes", Num(*m.kernel_tcp)));
+    else
+      Log().Debug("cgroup v1: no memory.kmem.tcp.limit_in_bytes; kernelTCP ignored");
+  }
 
   int64_t limit = m.limit.value_or(0), swap = m.swap.value_or(0);
   bool swap_requested = swap != 0;
