@@ -37,14 +37,16 @@ bool IsUnder(std::string_view path, std::string_view mount_point) {
 }
 
 // pivot_root(2) fails with EINVAL when the new root's parent mount is shared; with
-// rootfsPropagation "shared" it would be. Make the mount that holds the rootfs private.
+// rootfsPropagation "shared" it would be. With "unbindable", the rootfs cannot be bound onto
+// itself (EINVAL). Make the mount that holds the rootfs private; Finish sets the configured
+// propagation on the new / again.
 Result<void> MakeParentMountPrivate(const std::string& rootfs) {
   char real[PATH_MAX];
   if (::realpath(rootfs.c_str(), real) == nullptr)
     return Error::FromErrno(errno, "resolve rootfs " + rootfs);
   std::string info = BERTH_TRY_CTX(ReadFile("/proc/self/mountinfo"), "rootfs " + rootfs);
   std::string best;
-  bool shared = false;
+  bool shared = false;  // shared or unbindable: both must become private
   for (const auto& line : Split(info, '\n', true)) {
     std::vector<std::string> f = Split(line, ' ');
     if (f.size() < 7) continue;
@@ -54,7 +56,7 @@ Result<void> MakeParentMountPrivate(const std::string& rootfs) {
     best = mp;
     shared = false;
     for (size_t i = 6; i < f.size() && f[i] != "-"; ++i) {
-      if (f[i].starts_with("shared:")) shared = true;
+      if (f[i].starts_with("shared:") || f[i] == "unbindable") shared = true;
     }
   }
   if (!shared) return {};

@@ -90,6 +90,23 @@ teardown() { berth_teardown; }
   ((n >= 5)) || fail "container saw only $n mounts"
 }
 
+@test "rootfsPropagation sets the propagation of the container's /" {
+  # The mountinfo optional fields of /: "shared:N", "unbindable", or neither (private; slave
+  # shows "master:N" only when the host's / is shared, so it is not checked here).
+  local prop want
+  for prop in shared private unbindable; do
+    cfg '.linux.rootfsPropagation = $p' --arg p "$prop"
+    set_args sh -c 'awk '\''$5 == "/" { f = ""; for (i = 7; $i != "-"; i++) f = f " " $i; print f }'\'' /proc/self/mountinfo'
+    run -0 rt run --bundle "$BUNDLE" "$CID-$prop" </dev/null
+    case $prop in
+      shared) want="shared:" ;; unbindable) want="unbindable" ;;
+      private) [[ $output != *shared:* && $output != *master:* && $output != *unbindable* ]] ||
+        fail "private: $output"; continue ;;
+    esac
+    assert_contains "$output" "$want"
+  done
+}
+
 @test "process.env and process.cwd are applied" {
   set_env FOO=bar-baz
   cfg '.process.cwd = "/tmp"'
