@@ -1,0 +1,362 @@
+// The only translation unit of the API server that includes Boost.Beast.
+#include <utility>  // Boost 1.74's Asio uses std::exchange without including it (DESIGN.md)
+
+#include "api/http/server.h"
+
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "util/log.h"
+
+namespace berth::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using boost::system::error_code;
+
+const auto& logger = log::Get("api");
+
+// A blocking SyncReadStream/SyncWriteStream over a socket fd, so Beast needs no io_context.
+class FdStream {
+ public:
+  explicit FdStream(int fd) : fd_(fd) {}
+
+  template <typename MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers, error_code& ec) {
+    struct iovec iov[16];
+    int n = 0;
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers) && n < 16; ++it) {
+      net::mutable_buffer b(*it);
+      if (b.size() == 0) continue;
+      iov[n++] = {b.data(), b.size()};
+    }
+    if (n == 0) return 0;
+    for (;;) {
+      ssize_t r = ::readv(fd_, iov, n);
+      if (r > 0) {
+        ec = {};
+        return static_cast<size_t>(r);
+      }
+      if (r == 0) {
+        ec = net::error::eof;
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      ec = error_code(errno, boost::system::system_category());
+      return 0;
+    }
+  }
+  template <typename MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers) {
+    error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  template <typename ConstBuffers>
+  size_t write_some(const ConstBuffers& buffers, error_code& ec) {
+    struct iovec iov[16];
+    int n = 0;
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers) && n < 16; ++it) {
+      net::const_buffer b(*it);
+      if (b.size() == 0) continue;
+      iov[n++] = {const_cast<void*>(b.data()), b.size()};
+    }
+    if (n == 0) return 0;
+    struct msghdr msg = {};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(n);
+    for (;;) {
+      ssize_t r = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      if (r >= 0) {
+        ec = {};
+        return static_cast<size_t>(r);
+      }
+      if (errno == EINTR) continue;
+      ec = error_code(errno, boost::system::system_category());
+      return 0;
+    }
+  }
+  template <typename ConstBuffers>
+  size_t write_some(const ConstBuffers& buffers) {
+    error_code ec;
+    size_t n = write_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  int fd_;
+};
+
+using Parser = http::request_parser<http::buffer_body>;
+
+// Reads the rest of a request body from the parser, chunk by chunk.
+class ParserBodyReader : public BodyReader {
+ public:
+  ParserBodyReader(FdStream& stream, beast::flat_buffer& buffer, Parser& parser)
+      : stream_(stream), buffer_(buffer), parser_(parser) {}
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (!parser_.is_done()) {
+      parser_.get().body().data = buf;
+      parser_.get().body().size = n;
+      error_code ec;
+      http::read(stream_, buffer_, parser_, ec);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) return Error::Unavailable("read request body: " + ec.message());
+      size_t got = n - parser_.get().body().size;
+      if (got > 0) return got;
+    }
+    return size_t{0};
+  }
+
+ private:
+  FdStream& stream_;
+  beast::flat_buffer& buffer_;
+  Parser& parser_;
+};
+
+class ChunkWriter : public BodyWriter {
+ public:
+  explicit ChunkWriter(FdStream& stream) : stream_(stream) {}
+  Result<void> Write(std::string_view data) override {
+    if (data.empty()) return {};
+    error_code ec;
+    net::write(stream_, http::make_chunk(net::buffer(data.data(), data.size())), ec);
+    if (ec) return Error::Unavailable("client went away: " + ec.message());
+    return {};
+  }
+
+ private:
+  FdStream& stream_;
+};
+
+// Writes a whole response; false if the connection must close.
+bool WriteResponse(FdStream& stream, const Request& req, Response& res,
+                   const ServerOptions& options, bool keep_alive) {
+  error_code ec;
+  bool head = req.method == "HEAD";
+  if (res.stream && !head) {
+    http::response<http::empty_body> h{static_cast<http::status>(res.status), 11};
+    for (const auto& [k, v] : options.common_headers) h.set(k, v);
+    for (const auto& [k, v] : res.headers) h.set(k, v);
+    h.chunked(true);
+    h.keep_alive(keep_alive);
+    http::response_serializer<http::empty_body> sr{h};
+    http::write_header(stream, sr, ec);
+    if (ec) return false;
+    ChunkWriter writer(stream);
+    auto r = res.stream(writer);
+    if (!r) return false;
+    net::write(stream, http::make_chunk_last(), ec);
+    return !ec && keep_alive;
+  }
+  http::response<http::string_body> out{static_cast<http::status>(res.status), 11};
+  for (const auto& [k, v] : options.common_headers) out.set(k, v);
+  for (const auto& [k, v] : res.headers) out.set(k, v);
+  out.keep_alive(keep_alive);
+  if (head) {
+    out.content_length(res.body.size());
+    http::response_serializer<http::string_body> sr{out};
+    http::write_header(stream, sr, ec);
+  } else {
+    out.body() = std::move(res.body);
+    out.prepare_payload();
+    http::write(stream, out, ec);
+  }
+  return !ec && keep_alive;
+}
+
+struct ConnectionArg {
+  Server* server;
+  int fd;
+};
+
+}  // namespace
+
+Server::Server(const Router& router, ServerOptions options)
+    : router_(router), options_(std::move(options)) {}
+
+Server::~Server() {
+  if (!socket_path_.empty()) ::unlink(socket_path_.c_str());
+}
+
+Result<void> Server::ListenUnix(const std::string& path, mode_t mode) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return Error::InvalidArgument("socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Error::FromErrno(errno, "socket");
+  Fd fd(s);
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return Error::AlreadyExists(path + " exists and is not a socket");
+    ::unlink(path.c_str());
+  }
+  if (::bind(s, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
+    return Error::FromErrno(errno, "bind " + path);
+  if (::chmod(path.c_str(), mode) < 0) return Error::FromErrno(errno, "chmod " + path);
+  if (::listen(s, 1024) < 0) return Error::FromErrno(errno, "listen " + path);
+  listen_fd_ = std::move(fd);
+  socket_path_ = path;
+  return {};
+}
+
+void Server::Stop() {
+  stopping_.store(true);
+  if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);
+}
+
+void Server::Serve() {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 512 << 10);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  while (!stopping_.load()) {
+    int c = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (stopping_.load()) break;
+      if (errno == EMFILE || errno == ENFILE) {
+        logger.Warn("accept: out of file descriptors; pausing");
+        ::usleep(10000);
+        continue;
+      }
+      logger.Error("accept: {}", std::strerror(errno));
+      break;
+    }
+    if (active_.load() >= options_.max_connections) {
+      static const std::string kBody = "{\"message\":\"too many connections\"}\n";
+      static const std::string kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
+          std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + kBody;
+      (void)!::send(c, kBusy.data(), kBusy.size(), MSG_NOSIGNAL);
+      ::close(c);
+      continue;
+    }
+    active_.fetch_add(1);
+    auto* arg = new ConnectionArg{this, c};
+    pthread_t t;
+    if (pthread_create(&t, &attr, &Server::ConnectionThread, arg) != 0) {
+      active_.fetch_sub(1);
+      ::close(c);
+      delete arg;
+    }
+  }
+  pthread_attr_destroy(&attr);
+}
+
+void* Server::ConnectionThread(void* p) {
+  auto* arg = static_cast<ConnectionArg*>(p);
+  Server* self = arg->server;
+  int fd = arg->fd;
+  delete arg;
+  try {
+    self->HandleConnection(fd);
+  } catch (const std::exception& e) {
+    logger.Error("connection: {}", e.what());
+  } catch (...) {
+    logger.Error("connection: unknown exception");
+  }
+  ::close(fd);
+  self->active_.fetch_sub(1);
+  return nullptr;
+}
+
+void Server::HandleConnection(int fd) {
+  FdStream stream(fd);
+  beast::flat_buffer buffer;
+  for (;;) {
+    Parser parser;
+    parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+    parser.body_limit(boost::none);
+    error_code ec;
+    http::read_header(stream, buffer, parser, ec);
+    if (ec) {
+      if (ec != net::error::eof && ec != http::error::end_of_stream &&
+          ec != net::error::connection_reset) {
+        Request none;
+        Response bad = ErrorResponse(Error::InvalidArgument("malformed request: " + ec.message()));
+        WriteResponse(stream, none, bad, options_, false);
+      }
+      return;
+    }
+    auto& h = parser.get();
+    Request req;
+    req.method = std::string(h.method_string());
+    req.target = std::string(h.target());
+    for (const auto& field : h)
+      req.headers[std::string(field.name_string())] = std::string(field.value());
+    bool keep_alive = h.keep_alive();
+    Response res;
+    bool body_consumed = false;
+    if (!Router::ParseTarget(req.target, &req)) {
+      res = ErrorResponse(Error::InvalidArgument("malformed request target"));
+      keep_alive = false;
+    } else {
+      Router::Match m = router_.Find(req);
+      ParserBodyReader reader(stream, buffer, parser);
+      if (!m.handler) {
+        res = m.path_known ? ErrorResponse(Error(ErrorCode::kNotImplemented, "method not allowed"))
+                           : ErrorResponse(Error::NotFound("page not found"));
+        if (m.path_known) res.status = 405;
+      } else if (m.stream_body) {
+        req.body_stream = &reader;
+        body_consumed = true;
+      } else {
+        char chunk[16384];
+        bool too_big = false;
+        for (;;) {
+          auto n = reader.Read(chunk, sizeof chunk);
+          if (!n) return;
+          if (*n == 0) break;
+          if (req.body.size() + *n > options_.max_body_bytes) {
+            too_big = true;
+            break;
+          }
+          req.body.append(chunk, *n);
+        }
+        body_consumed = !too_big;
+        if (too_big) {
+          res = ErrorResponse(Error::InvalidArgument("request body too large"));
+          res.status = 413;
+          keep_alive = false;
+        }
+      }
+      if (m.handler && body_consumed) {
+        try {
+          res = (*m.handler)(req);
+        } catch (const std::exception& e) {
+          logger.Error({{"path", req.path}}, "handler: {}", e.what());
+          res = ErrorResponse(Error::Internal(e.what()));
+        }
+        // A streaming route that left part of its body unread: the connection cannot be reused.
+        if (m.stream_body && !parser.is_done()) keep_alive = false;
+      }
+    }
+    // Unread body bytes would be taken for the next request.
+    if (!body_consumed && !parser.is_done()) keep_alive = false;
+    logger.Debug({{"method", req.method}, {"path", req.target}}, "{}", res.status);
+    if (!WriteResponse(stream, req, res, options_, keep_alive)) return;
+  }
+}
+
+}  // namespace berth::api

@@ -1,0 +1,174 @@
+// berthd: the Berth daemon. Wires the stores and the API routes together and serves the Docker
+// Engine API on a unix socket. Nothing else in the tree knows all the parts.
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http/server.h"
+#include "api/routes/system.h"
+#include "cmd/runtime/flags.h"
+#include "util/fd.h"
+#include "util/file.h"
+#include "util/log.h"
+
+namespace berth {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: berthd [OPTIONS]\n\n"
+    "The Berth daemon: serves the Docker Engine API.\n\n"
+    "Options:\n"
+    "  --root DIR          root of persistent state (default /var/lib/berth)\n"
+    "  -H, --host ADDR     socket to listen on (default unix:///run/berth/berth.sock)\n"
+    "  -l, --log-level L   debug, info, warn, error (default info)\n"
+    "  --log-format F      text or json (default text)\n"
+    "  -v, --version       print the version\n";
+
+class DaemonSystem : public api::routes::SystemBackend {
+ public:
+  DaemonSystem(std::string root, std::string id) : root_(std::move(root)), id_(std::move(id)) {}
+  Counts GetCounts() override { return {}; }
+  std::string RootDir() override { return root_; }
+  std::string DaemonId() override { return id_; }
+
+ private:
+  std::string root_, id_;
+};
+
+// A stable id for this daemon's root, made once (docker's engine ID).
+Result<std::string> EngineId(const std::string& root) {
+  std::string path = JoinPath(root, "engine-id");
+  if (auto id = ReadFile(path, 256); id) return std::string(Trim(*id));
+  std::random_device rd;
+  std::string id;
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) id += '-';
+    id += hex[rd() % 16];
+  }
+  BERTH_TRY(WriteFileAtomic(path, id + "\n", 0600));
+  return id;
+}
+
+// One daemon per root: an exclusive flock held for the process's life.
+Result<Fd> LockRoot(const std::string& root) {
+  Fd fd = BERTH_TRY(Fd::Open(JoinPath(root, "berthd.lock"), O_RDWR | O_CREAT, 0600));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+    if (errno == EWOULDBLOCK)
+      return Error::AlreadyExists("another berthd is running with root " + root);
+    return Error::FromErrno(errno, "lock " + root);
+  }
+  return fd;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  auto flags = cmd::ParseFlags(args, 1,
+                               {{"root", "", true},
+                                {"host", "H", true},
+                                {"log-level", "l", true},
+                                {"log-format", "", true},
+                                {"version", "v", false},
+                                {"help", "h", false}});
+  if (!flags) {
+    std::fprintf(stderr, "berthd: %s\n%s", flags.error().message().c_str(), kUsage);
+    return 2;
+  }
+  if (flags->Bool("help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (flags->Bool("version")) {
+    std::printf("Berth version %s, API %s\n", api::routes::kEngineVersion,
+                api::routes::kApiVersion);
+    return 0;
+  }
+  if (!flags->args.empty()) {
+    std::fprintf(stderr, "berthd: unexpected argument %s\n%s", flags->args[0].c_str(), kUsage);
+    return 2;
+  }
+  log::Level level;
+  if (!log::ParseLevel(flags->Get("log-level", "info"), &level)) {
+    std::fprintf(stderr, "berthd: invalid log level %s\n", flags->Get("log-level").c_str());
+    return 2;
+  }
+  log::Configure(
+      level, flags->Get("log-format", "text") == "json" ? log::Format::kJson : log::Format::kText);
+  const auto& logger = log::Get("daemon");
+
+  std::string root = flags->Get("root", "/var/lib/berth");
+  std::string host = flags->Get("host", "unix:///run/berth/berth.sock");
+  if (host.rfind("unix://", 0) != 0) {
+    logger.Error("unsupported --host {}: only unix:// sockets (TCP needs TLS, not yet)", host);
+    return 2;
+  }
+  std::string socket_path = host.substr(7);
+
+  // SIGTERM and SIGINT are taken by a thread with sigwait: block them in every thread first.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (auto r = MkdirAll(root, 0711); !r) {
+    logger.Error("{}", r.error().message());
+    return 1;
+  }
+  auto lock = LockRoot(root);
+  if (!lock) {
+    logger.Error("{}", lock.error().message());
+    return 1;
+  }
+  auto id = EngineId(root);
+  if (!id) {
+    logger.Error("{}", id.error().message());
+    return 1;
+  }
+  if (auto slash = socket_path.rfind('/'); slash != std::string::npos && slash > 0) {
+    if (auto r = MkdirAll(socket_path.substr(0, slash), 0755); !r) {
+      logger.Error("{}", r.error().message());
+      return 1;
+    }
+  }
+
+  DaemonSystem system(root, *id);
+  api::Router router;
+  api::routes::AddSystemRoutes(&router, &system);
+  api::ServerOptions options;
+  options.common_headers = api::routes::CommonHeaders();
+  api::Server server(router, options);
+  if (auto r = server.ListenUnix(socket_path, 0660); !r) {
+    logger.Error("{}", r.error().message());
+    return 1;
+  }
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    logger.Info("received signal {}, shutting down", sig);
+    server.Stop();
+  });
+  logger.Info({{"root", root}, {"socket", socket_path}}, "berthd {} serving API {}",
+              api::routes::kEngineVersion, api::routes::kApiVersion);
+  server.Serve();
+  signals.join();
+  logger.Info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace berth
+
+int main(int argc, char** argv) { return berth::Main(argc, argv); }
