@@ -16,7 +16,9 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
+#include "api/http/fd_stream_internal.h"
 #include "util/log.h"
 
 namespace berth::api {
@@ -28,81 +30,7 @@ namespace net = boost::asio;
 using boost::system::error_code;
 
 const auto& logger = log::Get("api");
-
-// A blocking SyncReadStream/SyncWriteStream over a socket fd, so Beast needs no io_context.
-class FdStream {
- public:
-  explicit FdStream(int fd) : fd_(fd) {}
-
-  template <typename MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers, error_code& ec) {
-    struct iovec iov[16];
-    int n = 0;
-    for (auto it = net::buffer_sequence_begin(buffers);
-         it != net::buffer_sequence_end(buffers) && n < 16; ++it) {
-      net::mutable_buffer b(*it);
-      if (b.size() == 0) continue;
-      iov[n++] = {b.data(), b.size()};
-    }
-    if (n == 0) return 0;
-    for (;;) {
-      ssize_t r = ::readv(fd_, iov, n);
-      if (r > 0) {
-        ec = {};
-        return static_cast<size_t>(r);
-      }
-      if (r == 0) {
-        ec = net::error::eof;
-        return 0;
-      }
-      if (errno == EINTR) continue;
-      ec = error_code(errno, boost::system::system_category());
-      return 0;
-    }
-  }
-  template <typename MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers) {
-    error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-  template <typename ConstBuffers>
-  size_t write_some(const ConstBuffers& buffers, error_code& ec) {
-    struct iovec iov[16];
-    int n = 0;
-    for (auto it = net::buffer_sequence_begin(buffers);
-         it != net::buffer_sequence_end(buffers) && n < 16; ++it) {
-      net::const_buffer b(*it);
-      if (b.size() == 0) continue;
-      iov[n++] = {const_cast<void*>(b.data()), b.size()};
-    }
-    if (n == 0) return 0;
-    struct msghdr msg = {};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(n);
-    for (;;) {
-      ssize_t r = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-      if (r >= 0) {
-        ec = {};
-        return static_cast<size_t>(r);
-      }
-      if (errno == EINTR) continue;
-      ec = error_code(errno, boost::system::system_category());
-      return 0;
-    }
-  }
-  template <typename ConstBuffers>
-  size_t write_some(const ConstBuffers& buffers) {
-    error_code ec;
-    size_t n = write_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-
- private:
-  int fd_;
-};
+using internal::FdStream;
 
 using Parser = http::request_parser<http::buffer_body>;
 
@@ -287,7 +215,7 @@ void Server::HandleConnection(int fd) {
   for (;;) {
     Parser parser;
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     error_code ec;
     http::read_header(stream, buffer, parser, ec);
     if (ec) {

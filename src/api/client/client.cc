@@ -1,0 +1,133 @@
+#include <utility>  // Boost 1.74's Asio uses std::exchange without including it
+
+#include "api/client/client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "api/http/fd_stream_internal.h"
+
+namespace berth::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+
+}  // namespace
+
+Client::Client(std::string host) : host_(std::move(host)) {
+  socket_path_ = host_.rfind("unix://", 0) == 0 ? host_.substr(7) : host_;
+}
+
+Client::~Client() = default;
+
+std::string Client::DefaultHost() {
+  for (const char* var : {"BERTH_HOST", "DOCKER_HOST"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) return v;
+  }
+  return "unix:///run/berth/berth.sock";
+}
+
+Result<void> Client::Connect() {
+  auto unavailable = [&] {
+    return Error::Unavailable("Cannot connect to the Berth daemon at " + host_ +
+                              ". Is the berthd daemon running?");
+  };
+  if (host_.rfind("unix://", 0) != 0 && host_.find("://") != std::string::npos)
+    return Error::InvalidArgument("unsupported host " + host_ + ": only unix:// sockets");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (socket_path_.size() >= sizeof addr.sun_path) return unavailable();
+  std::memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size());
+  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Error::FromErrno(errno, "socket");
+  Fd fd(s);
+  if (::connect(s, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
+    if (errno == EACCES)
+      return Error::PermissionDenied(
+          "permission denied while trying to connect to the Berth daemon socket at " + host_);
+    return unavailable();
+  }
+  fd_ = std::move(fd);
+  return {};
+}
+
+Result<ClientResponse> Client::Do(std::string_view method, std::string_view path,
+                                  std::string_view body,
+                                  const std::vector<std::pair<std::string, std::string>>& headers,
+                                  const std::function<bool(std::string_view)>& on_chunk) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = fd_.valid();
+    if (!fd_) BERTH_TRY(Connect());
+    internal::FdStream stream(fd_.get());
+    http::request<http::string_body> req{http::string_to_verb(std::string(method)),
+                                         std::string(path), 11};
+    req.set(http::field::host, "berth");
+    req.set(http::field::user_agent, "berth-cli/0.1.0");
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!body.empty() || method == "POST" || method == "PUT") {
+      req.body() = std::string(body);
+      req.prepare_payload();
+    }
+    boost::system::error_code ec;
+    http::write(stream, req, ec);
+    if (ec) {
+      fd_.Reset();
+      if (reused) continue;
+      return Error::Unavailable("send to " + host_ + ": " + ec.message());
+    }
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (method == "HEAD") parser.skip(true);
+    http::read_header(stream, buffer, parser, ec);
+    if (ec) {
+      fd_.Reset();
+      if (reused && ec == internal::net::error::eof)
+        continue;  // the daemon closed a kept-alive one
+      return Error::Unavailable("read from " + host_ + ": " + ec.message());
+    }
+    ClientResponse out;
+    out.status = static_cast<int>(parser.get().result_int());
+    for (const auto& f : parser.get()) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers[name] = std::string(f.value());
+    }
+    bool keep = parser.get().keep_alive();
+    char chunk[65536];
+    bool stop = false;
+    while (!parser.is_done() && method != "HEAD") {
+      parser.get().body().data = chunk;
+      parser.get().body().size = sizeof chunk;
+      http::read(stream, buffer, parser, ec);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        fd_.Reset();
+        return Error::Unavailable("read from " + host_ + ": " + ec.message());
+      }
+      std::string_view got(chunk, sizeof chunk - parser.get().body().size);
+      if (on_chunk) {
+        if (!got.empty() && !on_chunk(got)) {
+          stop = true;
+          break;
+        }
+      } else {
+        out.body.append(got);
+      }
+    }
+    if (!keep || stop) fd_.Reset();
+    return out;
+  }
+  return Error::Unavailable("Cannot connect to the Berth daemon at " + host_);
+}
+
+}  // namespace berth::api

@@ -1,0 +1,84 @@
+#include "cli/cli.h"
+
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace berth::cli {
+namespace {
+
+struct CommandEntry {
+  const char* name;
+  const char* summary;
+  Result<int> (*fn)(Env&);
+};
+
+const CommandEntry kCommands[] = {
+    {"version", "Show the Berth version information", CmdVersion},
+};
+
+void Usage() {
+  std::printf("\nUsage:  berth [OPTIONS] COMMAND\n\nA container engine\n\nCommands:\n");
+  for (const auto& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
+  std::printf(
+      "\nGlobal Options:\n  -H, --host string   Daemon socket to connect to (default "
+      "$BERTH_HOST, $DOCKER_HOST or unix:///run/berth/berth.sock)\n  -v, --version       "
+      "Print version information and quit\n");
+}
+
+}  // namespace
+
+std::string ApiPrefix() { return "/v1.51"; }
+
+Result<std::string> GetJson(api::Client& client, const std::string& path) {
+  api::ClientResponse r = BERTH_TRY(client.Do("GET", ApiPrefix() + path));
+  if (r.status / 100 != 2) {
+    std::string msg = r.body;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.contains("message") && j["message"].is_string())
+      msg = j["message"].get<std::string>();
+    Error e(r.status == 404 ? ErrorCode::kNotFound : ErrorCode::kInternal,
+            "Error response from daemon: " + msg);
+    return e;
+  }
+  return r.body;
+}
+
+int Main(const std::vector<std::string>& argv) {
+  std::string host = api::Client::DefaultHost();
+  size_t i = 1;
+  for (; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if ((a == "-H" || a == "--host") && i + 1 < argv.size()) {
+      host = argv[++i];
+    } else if (a.rfind("--host=", 0) == 0) {
+      host = a.substr(7);
+    } else if (a == "-v" || a == "--version") {
+      std::printf("Berth version 0.1.0\n");
+      return 0;
+    } else if (a == "-h" || a == "--help") {
+      Usage();
+      return 0;
+    } else {
+      break;
+    }
+  }
+  if (i >= argv.size()) {
+    Usage();
+    return 0;
+  }
+  const std::string& name = argv[i];
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    api::Client client(host);
+    Env env{&client, std::vector<std::string>(argv.begin() + static_cast<long>(i) + 1, argv.end())};
+    auto code = c.fn(env);
+    if (code) return *code;
+    std::fprintf(stderr, "%s\n", code.error().message().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n", name.c_str());
+  return 1;
+}
+
+}  // namespace berth::cli
