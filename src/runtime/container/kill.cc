@@ -72,8 +72,8 @@ Result<void> Runtime::Delete(const std::string& id, bool force) {
   if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
     info.status = container::Status::kStopped;
     std::string state = container::StateJson(info.record, info.status, false);
-    if (auto r = hooks::Run("poststop", spec->hooks->poststop, state); !r)
-      log::Get("runtime").Warn({{"id", id}}, "{}", r.error().message());
+    for (const auto& e : hooks::RunAll("poststop", spec->hooks->poststop, state))
+      log::Get("runtime").Warn({{"id", id}}, "{}", e.message());
   }
   // Processes the init left behind (without a pid namespace they outlive it).
   if (auto pids = cg->Pids(); pids && !pids->empty()) {

@@ -37,8 +37,8 @@ Result<void> Runtime::Start(const std::string& id) {
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
     info.status = container::Status::kRunning;
     std::string state = container::StateJson(info.record, info.status, false);
-    if (auto r = hooks::Run("poststart", spec->hooks->poststart, state); !r)
-      log::Get("runtime").Warn({{"id", id}}, "{}", r.error().message());
+    for (const auto& e : hooks::RunAll("poststart", spec->hooks->poststart, state))
+      log::Get("runtime").Warn({{"id", id}}, "{}", e.message());
   }
   return {};
 }

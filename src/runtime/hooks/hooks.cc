@@ -111,4 +111,12 @@ Result<void> Run(std::string_view phase, const std::vector<oci::Hook>& hooks,
   return {};
 }
 
+std::vector<Error> RunAll(std::string_view phase, const std::vector<oci::Hook>& hooks,
+                          std::string_view state_json) {
+  std::vector<Error> failures;
+  for (const auto& h : hooks)
+    if (auto r = RunOne(phase, h, state_json); !r) failures.push_back(std::move(r).error());
+  return failures;
+}
+
 }  // namespace berth::runtime::hooks

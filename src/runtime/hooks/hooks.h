@@ -17,4 +17,9 @@ namespace berth::runtime::hooks {
 Result<void> Run(std::string_view phase, const std::vector<oci::Hook>& hooks,
                  std::string_view state_json);
 
+/// Runs every hook even when some fail (poststart, poststop: the spec says a failure is logged
+/// as a warning and the remaining hooks still run); returns the failures.
+std::vector<Error> RunAll(std::string_view phase, const std::vector<oci::Hook>& hooks,
+                          std::string_view state_json);
+
 }  // namespace berth::runtime::hooks

@@ -89,3 +89,14 @@ add_hook() {
   assert_eq "$(leftovers "$CID")" "" "leftovers"
   assert_eq "$(mounts_below "$TEST_DIR")" "" "mounts"
 }
+
+@test "a failing poststart or poststop hook does not stop the hooks after it" {
+  cfg '.hooks.poststart = [{path: "/bin/sh", args: ["sh", "-c", "exit 1"]},
+        {path: "/bin/sh", args: ["sh", "-c", "echo ran >$0/poststart2", $d]}]
+       | .hooks.poststop = [{path: "/bin/sh", args: ["sh", "-c", "exit 1"]},
+        {path: "/bin/sh", args: ["sh", "-c", "echo ran >$0/poststop2", $d]}]' --arg d "$TEST_DIR"
+  set_args true
+  rt run --bundle "$BUNDLE" "$CID" </dev/null || true
+  assert_eq "$(cat "$TEST_DIR/poststart2" 2>/dev/null)" ran "second poststart hook"
+  assert_eq "$(cat "$TEST_DIR/poststop2" 2>/dev/null)" ran "second poststop hook"
+}
