@@ -53,6 +53,37 @@ Result<Fd> OpenInRoot(int root_fd, std::string_view path, int flags, mode_t mode
 }
 
 Result<Fd> MakeMountPoint(int root_fd, std::string_view dest, bool is_dir) {
+  // Most destinations exist already (/proc, /dev, /sys in an image): one openat2 resolves them
+  // in root as the walk below would, which then only runs to create what is missing.
+  {
+    std::string rel(dest);
+    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+    if (rel.empty()) rel = ".";
+    int fd = OpenAt2(root_fd, rel.c_str(), O_PATH | (is_dir ? O_DIRECTORY : 0), 0);
+    if (fd >= 0) return Fd(fd);
+    // Only the last component missing (binds under a fresh tmpfs): make it in its parent.
+    auto slash = rel.rfind('/');
+    std::string last = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    if (errno == ENOENT && last != "." && last != "..") {
+      std::string parent = slash == std::string::npos ? "." : rel.substr(0, slash);
+      int pfd = OpenAt2(root_fd, parent.c_str(), O_PATH | O_DIRECTORY, 0);
+      if (pfd >= 0) {
+        Fd dir(pfd);
+        struct stat st;
+        if (::fstatat(dir.get(), last.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+          // An O_PATH directory fd serves as the dirfd of *at() calls (open(2)).
+          int made = is_dir ? ::mkdirat(dir.get(), last.c_str(), 0755)
+                            : ::openat(dir.get(), last.c_str(),
+                                       O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0644);
+          if (made >= 0 && !is_dir) ::close(made);
+          if (made >= 0 || errno == EEXIST) {
+            fd = OpenAt2(root_fd, rel.c_str(), O_PATH | (is_dir ? O_DIRECTORY : 0), 0);
+            if (fd >= 0) return Fd(fd);
+          }
+        }
+      }
+    }
+  }
   // Components still to walk; a symlink met on the way is replaced by its target's components,
   // so that a dangling one ("/var/run -> /run", no /run yet) gets its target made inside root
   // too, as runc's securejoin does. ".." is left to openat2, which resolves it in the
