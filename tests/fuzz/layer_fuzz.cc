@@ -20,14 +20,17 @@
 namespace {
 
 // A canary beside the layer directory: an escaping entry would have to write through "..".
-const std::string& Base() {
-  static const std::string base = [] {
-    char tmpl[] = "/tmp/berth-layer-fuzz.XXXXXX";
-    if (!::mkdtemp(tmpl)) std::abort();
-    std::atexit([] { (void)berth::RemoveAll(Base()); });
-    return std::string(tmpl);
+// A plain array: it outlives the atexit handler that removes it.
+char g_base[] = "/tmp/berth-layer-fuzz.XXXXXX";
+
+std::string Base() {
+  static const bool made = [] {
+    if (!::mkdtemp(g_base)) std::abort();
+    std::atexit([] { (void)berth::RemoveAll(g_base); });
+    return true;
   }();
-  return base;
+  (void)made;
+  return g_base;
 }
 
 }  // namespace
