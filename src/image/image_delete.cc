@@ -1,0 +1,127 @@
+// ImageService: Delete (docker rmi's rules), Prune and DiskUsage.
+
+#include <map>
+#include <set>
+
+#include "image/image_service.h"
+#include "oci/reference.h"
+
+namespace berth::image {
+namespace {
+
+using store::meta::RecordState;
+using store::meta::Tx;
+
+// docker's isImageIDPrefix: the name is (a prefix of) the id, with or without "sha256:".
+bool IsIdPrefix(const oci::Digest& id, std::string_view name) {
+  return !name.empty() && (id.str().rfind(name, 0) == 0 || id.hex().rfind(name, 0) == 0);
+}
+
+}  // namespace
+
+Result<std::vector<DeleteItem>> ImageService::RemoveImage(const oci::Digest& id,
+                                                          const std::vector<std::string>& untag,
+                                                          bool delete_image) {
+  std::vector<DeleteItem> out;
+  BERTH_TRY(db_->Write([&](Tx& tx) -> Result<void> {
+    for (const auto& t : untag) BERTH_TRY(tx.RemoveTag(t));
+    if (delete_image) BERTH_TRY(tx.DeleteImage(id));
+    return {};
+  }));
+  for (const auto& t : untag) {
+    out.push_back({FamiliarTag(t), ""});
+    Emit("untag", id, FamiliarTag(t));
+  }
+  if (!delete_image) return out;
+  Emit("delete", id, "");
+  out.push_back({"", id.str()});
+  for (const auto& chain : BERTH_TRY(CollectGarbage({}, {}))) out.push_back({"", chain.str()});
+  return out;
+}
+
+Result<std::vector<DeleteItem>> ImageService::Delete(std::string_view name,
+                                                     const DeleteOptions& options) {
+  std::lock_guard lock(mu_);
+  oci::Digest id;
+  std::vector<std::string> tags;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Result<void> {
+    id = BERTH_TRY(Resolve(tx, name));
+    tags = BERTH_TRY(tx.TagsOf(id));
+    return {};
+  }));
+  // Containers will add "conflict: unable to remove repository reference …" here.
+  if (!IsIdPrefix(id, name)) {
+    // A reference: untag it; the image goes with its last tag.
+    oci::Reference ref = BERTH_TRY(oci::Reference::ParseNormalized(name));
+    if (ref.has_digest()) return RemoveImage(id, tags, true);  // name@digest: the image
+    std::string full = ref.WithDefaultTag().String();
+    return RemoveImage(id, {full}, tags.size() <= 1);
+  }
+  if (tags.size() > 1 && !options.force) {
+    return Error::Conflict("conflict: unable to delete " + std::string(id.short_hex()) +
+                           " (must be forced) - image is referenced in multiple repositories");
+  }
+  return RemoveImage(id, tags, true);
+}
+
+Result<PruneReport> ImageService::Prune(bool all, const std::vector<std::string>& labels) {
+  ListOptions list;
+  if (!all) list.dangling = true;
+  list.labels = labels;
+  std::vector<Image> images = BERTH_TRY(List(list));
+  std::map<oci::Digest, int64_t> sizes;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Result<void> {
+    for (const auto& l : BERTH_TRY(tx.ListLayers())) sizes[l.chain_id] = l.unpacked_size;
+    return {};
+  }));
+  PruneReport report;
+  std::lock_guard lock(mu_);
+  for (const auto& image : images) {
+    // Containers using the image will keep it here.
+    auto items = RemoveImage(image.record.id, image.tags, true);
+    if (!items) {
+      if (items.error().IsNotFound()) continue;  // deleted meanwhile
+      return std::move(items).error();
+    }
+    for (const auto& item : *items) {
+      if (!item.deleted.empty() && item.deleted != image.record.id.str()) {
+        if (auto d = oci::Digest::Parse(item.deleted); d && sizes.contains(*d))
+          report.space_reclaimed += sizes[*d];
+      }
+      report.deleted.push_back(item);
+    }
+  }
+  return report;
+}
+
+Result<DiskUsageReport> ImageService::DiskUsage() {
+  DiskUsageReport report;
+  std::map<oci::Digest, int64_t> sizes;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Result<void> {
+    for (const auto& l : BERTH_TRY(tx.ListLayers())) {
+      if (l.state != RecordState::kComplete) continue;
+      sizes[l.chain_id] = l.unpacked_size;
+      report.layers_size += l.unpacked_size;
+    }
+    return {};
+  }));
+  std::vector<Image> images = BERTH_TRY(List({}));
+  std::map<oci::Digest, int> users;
+  for (const auto& image : images) {
+    std::set<oci::Digest> mine;
+    for (const auto& l : image.record.layers) mine.insert(l.chain_id);
+    for (const auto& c : mine) ++users[c];
+  }
+  for (auto& image : images) {
+    DiskUsageReport::Entry e;
+    std::set<oci::Digest> mine;
+    for (const auto& l : image.record.layers) mine.insert(l.chain_id);
+    for (const auto& c : mine)
+      if (users[c] > 1) e.shared_size += sizes[c];
+    e.image = std::move(image);
+    report.images.push_back(std::move(e));
+  }
+  return report;
+}
+
+}  // namespace berth::image

@@ -1,0 +1,165 @@
+#pragma once
+
+// ImageService: the images of one daemon root, over the content store (config, manifest and
+// layer blobs), the snapshotter (unpacked layers, one per chain id) and the metadata database
+// (images, tags, layers). It implements what the Engine API's image routes ask: import, list,
+// inspect, history, tag, delete, prune and disk usage, with Docker's rules and messages.
+//
+//   ImageService images(layout, content.get(), db.get(), snapshots.get());
+//   BERTH_TRY(images.Recover());                          // once, before serving
+//   oci::Digest id = BERTH_TRY(images.Import(fd, {.reference = "busybox:latest"}));
+//   auto deleted = BERTH_TRY(images.Delete("busybox", {}));
+//
+// Writes follow the metadata database's pending protocol: rows are recorded 'pending' before
+// the files they name are made (snapshot, blobs) and marked complete after, in one transaction
+// with the tags; Recover() removes what a crash left half-done.
+//
+// Errors: NotFound "No such image: NAME"; Conflict with docker's "conflict: unable to …"
+// messages; InvalidArgument "invalid reference format" and friends for a bad name.
+// Thread safety: every method may be called from many threads; changes are serialized.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oci/digest.h"
+#include "oci/image.h"
+#include "store/content/content_store.h"
+#include "store/layout.h"
+#include "store/meta/metadata_db.h"
+#include "store/snapshot/overlay.h"
+#include "util/result.h"
+
+namespace berth::image {
+
+/// One image as the API shows it.
+struct Image {
+  store::meta::ImageRecord record;
+  oci::ConfigBlob config;
+  std::vector<std::string> tags;  // full names ("docker.io/library/busybox:latest"), sorted
+  std::vector<std::string> repo_digests;
+  std::string last_tag_time;  // RFC 3339, empty if never tagged
+};
+
+struct ImportOptions {
+  std::string reference;             // "repo[:tag]", or empty for an untagged image
+  std::vector<std::string> changes;  // Dockerfile instructions (CMD, ENV, …)
+  std::string message;               // the commit message; default "Imported from -"
+  std::string source = "-";
+  std::string os = "linux";
+  std::string architecture;  // default: the host's
+};
+
+/// `docker images` filters, as the API's `filters` parameter gives them.
+struct ListOptions {
+  bool all = false;
+  std::optional<bool> dangling;
+  std::vector<std::string> references;  // glob patterns on the familiar name[:tag]
+  std::vector<std::string> labels;      // "key" or "key=value"
+};
+
+struct HistoryEntry {
+  std::string id;  // the image id for the top entry, "<missing>" below it
+  int64_t created = 0;
+  std::string created_by;
+  std::vector<std::string> tags;  // familiar
+  int64_t size = 0;
+  std::string comment;
+};
+
+/// One line of DELETE /images/{name} and of prune: exactly one field is set.
+struct DeleteItem {
+  std::string untagged;  // familiar reference
+  std::string deleted;   // image id or layer chain id
+};
+
+struct DeleteOptions {
+  bool force = false;
+  bool noprune = false;
+};
+
+struct PruneReport {
+  std::vector<DeleteItem> deleted;
+  int64_t space_reclaimed = 0;
+};
+
+struct DiskUsageReport {
+  int64_t layers_size = 0;  // every layer once, however many images share it
+  struct Entry {
+    Image image;
+    int64_t shared_size = 0;  // bytes of its layers that another image has too
+  };
+  std::vector<Entry> images;
+};
+
+/// What the routes publish as events (type "image").
+using EventSink =
+    std::function<void(std::string_view action, std::string_view id, std::string_view name)>;
+
+class ImageService {
+ public:
+  /// REQUIRES: the stores outlive the service; snapshots is rooted at layout.LayersRoot().
+  ImageService(store::Layout layout, store::content::ContentStore* content,
+               store::meta::MetadataDb* db, store::snapshot::OverlaySnapshotter* snapshots);
+
+  /// Removes what a crash left: pending image and layer rows with their snapshots and blobs,
+  /// snapshots and blobs that no row names, unfinished extractions and stale ingests.
+  Result<void> Recover();
+
+  /// Called for import, tag, untag and delete (from the calling thread).
+  void SetEventSink(EventSink sink) { events_ = std::move(sink); }
+
+  /// Reads a rootfs tar (plain, gzip or zstd) from read until it returns 0, stores it as one
+  /// layer (reused if its chain id exists) and makes an image of it; returns the image id.
+  Result<oci::Digest> Import(const std::function<Result<size_t>(char*, size_t)>& read,
+                             const ImportOptions& options);
+
+  Result<std::vector<Image>> List(const ListOptions& options);
+  /// By full or familiar reference, full id, "sha256:"-prefixed id or an unambiguous id
+  /// prefix. NotFound "No such image: NAME".
+  Result<Image> Get(std::string_view name);
+  Result<std::vector<HistoryEntry>> History(std::string_view name);
+  /// Tags the image source names as target ("repo[:tag]", tag defaults to latest); a tag on
+  /// another image moves. InvalidArgument for a malformed target.
+  Result<void> Tag(std::string_view source, std::string_view target);
+  Result<std::vector<DeleteItem>> Delete(std::string_view name, const DeleteOptions& options);
+  /// Removes dangling images (all unused ones with all = true) whose labels match.
+  Result<PruneReport> Prune(bool all, const std::vector<std::string>& labels = {});
+  Result<DiskUsageReport> DiskUsage();
+  int64_t Count();
+
+ private:
+  Result<Image> Load(store::meta::Tx& tx, const oci::Digest& id);
+  Result<oci::Digest> Resolve(store::meta::Tx& tx, std::string_view name);
+  Result<std::string> StoreLayer(const std::function<Result<size_t>(char*, size_t)>& read,
+                                 store::meta::LayerRecord* layer);
+  Result<oci::Digest> PutBlob(std::string_view data, std::string_view media_type);
+  /// GarbageCollect in a transaction, then removes the files; returns the layers removed.
+  /// REQUIRES: mu_ held.
+  Result<std::vector<oci::Digest>> CollectGarbage(const std::vector<oci::Digest>& blobs_on_disk,
+                                                  const std::vector<oci::Digest>& layers_on_disk);
+  /// Removes the tags, then the image, then collects garbage. REQUIRES: mu_ held.
+  Result<std::vector<DeleteItem>> RemoveImage(const oci::Digest& id,
+                                              const std::vector<std::string>& untag,
+                                              bool delete_image);
+  void Emit(std::string_view action, const oci::Digest& id, std::string_view name);
+
+  store::Layout layout_;
+  store::content::ContentStore* content_;
+  store::meta::MetadataDb* db_;
+  store::snapshot::OverlaySnapshotter* snapshots_;
+  std::mutex mu_;  // serializes changes (import, tag, delete, prune, GC)
+  EventSink events_;
+};
+
+/// "docker.io/library/busybox:latest" → "busybox:latest".
+std::string FamiliarTag(const std::string& full);
+/// Seconds since the epoch of an RFC 3339 time ("2026-12-01T19:45:41.331Z"); 0 if malformed.
+int64_t UnixSeconds(std::string_view rfc3339);
+
+}  // namespace berth::image
