@@ -16,8 +16,15 @@
 #include <vector>
 
 #include "api/http/server.h"
+#include "api/routes/images.h"
 #include "api/routes/system.h"
+#include "cmd/image_backend.h"
 #include "cmd/runtime/flags.h"
+#include "image/image_service.h"
+#include "store/content/local_content_store.h"
+#include "store/layout.h"
+#include "store/meta/metadata_db.h"
+#include "store/snapshot/overlay.h"
 #include "util/fd.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -37,14 +44,42 @@ constexpr const char* kUsage =
 
 class DaemonSystem : public api::routes::SystemBackend {
  public:
-  DaemonSystem(std::string root, std::string id) : root_(std::move(root)), id_(std::move(id)) {}
-  Counts GetCounts() override { return {}; }
+  DaemonSystem(std::string root, std::string id, image::ImageService* images)
+      : root_(std::move(root)), id_(std::move(id)), images_(images) {}
+  Counts GetCounts() override {
+    Counts c;
+    c.images = images_->Count();
+    return c;
+  }
   std::string RootDir() override { return root_; }
   std::string DaemonId() override { return id_; }
 
  private:
   std::string root_, id_;
+  image::ImageService* images_;
 };
+
+// The stores under the root, opened and recovered before the API serves.
+struct Stores {
+  std::unique_ptr<store::content::LocalContentStore> content;
+  std::unique_ptr<store::meta::MetadataDb> db;
+  std::unique_ptr<store::snapshot::OverlaySnapshotter> snapshots;
+  std::unique_ptr<image::ImageService> images;
+};
+
+Result<Stores> OpenStores(const std::string& root) {
+  store::Layout layout(root);
+  BERTH_TRY(layout.Create());
+  Stores s;
+  s.content = BERTH_TRY(store::content::LocalContentStore::Open(layout));
+  s.db = BERTH_TRY(store::meta::MetadataDb::Open(layout.DbPath()));
+  s.snapshots = BERTH_TRY(store::snapshot::OverlaySnapshotter::Open(layout.LayersRoot()));
+  s.images =
+      std::make_unique<image::ImageService>(layout, s.content.get(), s.db.get(), s.snapshots.get());
+  BERTH_TRY_CTX(s.images->Recover(), "recover the image store");
+  BERTH_TRY(s.content->CleanIngests(std::chrono::hours(24)));
+  return s;
+}
 
 // A stable id for this daemon's root, made once (docker's engine ID).
 Result<std::string> EngineId(const std::string& root) {
@@ -144,9 +179,16 @@ int Main(int argc, char** argv) {
     }
   }
 
-  DaemonSystem system(root, *id);
+  auto stores = OpenStores(root);
+  if (!stores) {
+    logger.Error("{}", stores.error().message());
+    return 1;
+  }
+  DaemonSystem system(root, *id, stores->images.get());
+  cmd::DaemonImages images(stores->images.get());
   api::Router router;
   api::routes::AddSystemRoutes(&router, &system);
+  api::routes::AddImageRoutes(&router, &images);
   api::ServerOptions options;
   options.common_headers = api::routes::CommonHeaders();
   api::Server server(router, options);

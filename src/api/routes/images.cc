@@ -1,0 +1,228 @@
+#include "api/routes/images.h"
+
+#include <nlohmann/json.hpp>
+
+namespace berth::api::routes {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json Strings(const std::vector<std::string>& v) {
+  ordered_json a = ordered_json::array();
+  for (const auto& s : v) a.push_back(s);
+  return a;
+}
+
+ordered_json Labels(const std::map<std::string, std::string>& m) {
+  ordered_json o = ordered_json::object();
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+ordered_json SummaryJson(const ImageSummary& s) {
+  return {{"Containers", s.containers},
+          {"Created", s.created},
+          {"Id", s.id},
+          {"Labels", Labels(s.labels)},
+          {"ParentId", s.parent_id},
+          {"RepoDigests", Strings(s.repo_digests)},
+          {"RepoTags", Strings(s.repo_tags)},
+          {"SharedSize", s.shared_size},
+          {"Size", s.size}};
+}
+
+ordered_json DeleteItemsJson(const std::vector<ImageDeleteItem>& items) {
+  ordered_json a = ordered_json::array();
+  for (const auto& i : items) {
+    if (!i.untagged.empty())
+      a.push_back({{"Untagged", i.untagged}});
+    else
+      a.push_back({{"Deleted", i.deleted}});
+  }
+  return a;
+}
+
+Result<ImageFilters> FiltersOf(const Request& req) {
+  ImageFilters f;
+  f.all = req.QueryBool("all");
+  auto m = BERTH_TRY(ParseFilters(req.Query("filters")));
+  for (auto& [key, values] : m) {
+    if (key == "dangling") {
+      for (const auto& v : values) {
+        if (v == "true" || v == "1")
+          f.dangling = true;
+        else if (v == "false" || v == "0")
+          f.dangling = false;
+        else
+          return Error::InvalidArgument("invalid filter 'dangling=" + v + "'");
+      }
+    } else if (key == "reference") {
+      f.references = values;
+    } else if (key == "label") {
+      f.labels = values;
+    } else if (key != "before" && key != "since" && key != "until") {
+      return Error::InvalidArgument("invalid filter '" + key + "'");
+    }
+  }
+  // `filter` (API < 1.28): a reference pattern.
+  if (auto legacy = req.Query("filter"); !legacy.empty()) f.references.push_back(legacy);
+  return f;
+}
+
+Response ListImages(ImageBackend* b, Request& req) {
+  auto filters = FiltersOf(req);
+  if (!filters) return ErrorResponse(filters.error());
+  auto images = b->ListImages(*filters);
+  if (!images) return ErrorResponse(images.error());
+  ordered_json a = ordered_json::array();
+  for (const auto& s : *images) a.push_back(SummaryJson(s));
+  return JsonResponse(200, a.dump());
+}
+
+Response InspectImage(ImageBackend* b, Request& req) {
+  auto i = b->InspectImage(req.params["name"]);
+  if (!i) return ErrorResponse(i.error());
+  ordered_json config = ordered_json::parse(i->config_json, nullptr, false);
+  if (config.is_discarded()) config = nullptr;
+  ordered_json data = ordered_json::object();
+  for (const auto& [k, v] : i->graph_driver_data) data[k] = v;
+  ordered_json j = {
+      {"Id", i->id},
+      {"RepoTags", Strings(i->repo_tags)},
+      {"RepoDigests", Strings(i->repo_digests)},
+      {"Parent", i->parent},
+      {"Comment", i->comment},
+      {"Created", i->created},
+      {"DockerVersion", ""},
+      {"Author", i->author},
+      {"Config", config},
+      {"Architecture", i->architecture},
+  };
+  if (!i->variant.empty()) j["Variant"] = i->variant;
+  j["Os"] = i->os;
+  j["Size"] = i->size;
+  j["GraphDriver"] = {{"Data", data}, {"Name", "overlayfs"}};
+  j["RootFS"] = {{"Type", "layers"}, {"Layers", Strings(i->layers)}};
+  j["Metadata"] = {
+      {"LastTagTime", i->last_tag_time.empty() ? "0001-01-01T00:00:00Z" : i->last_tag_time}};
+  return JsonResponse(200, j.dump());
+}
+
+Response History(ImageBackend* b, Request& req) {
+  auto h = b->ImageHistory(req.params["name"]);
+  if (!h) return ErrorResponse(h.error());
+  ordered_json a = ordered_json::array();
+  for (const auto& e : *h) {
+    a.push_back({{"Comment", e.comment},
+                 {"Created", e.created},
+                 {"CreatedBy", e.created_by},
+                 {"Id", e.id},
+                 {"Size", e.size},
+                 {"Tags", e.tags.empty() ? ordered_json(nullptr) : Strings(e.tags)}});
+  }
+  return JsonResponse(200, a.dump());
+}
+
+Response Tag(ImageBackend* b, Request& req) {
+  std::string repo = req.Query("repo"), tag = req.Query("tag");
+  if (repo.empty()) return ErrorResponse(Error::InvalidArgument("repository name is empty"));
+  std::string target = tag.empty() ? repo : repo + ":" + tag;
+  if (auto r = b->TagImage(req.params["name"], target); !r) return ErrorResponse(r.error());
+  Response resp;
+  resp.status = 201;
+  return resp;
+}
+
+Response Delete(ImageBackend* b, Request& req) {
+  auto items = b->DeleteImage(req.params["name"], req.QueryBool("force"), req.QueryBool("noprune"));
+  if (!items) return ErrorResponse(items.error());
+  return JsonResponse(200, DeleteItemsJson(*items).dump());
+}
+
+Response Create(ImageBackend* b, Request& req) {
+  if (req.Query("fromSrc").empty()) {
+    return ErrorResponse(Error::NotImplemented("pulling images (fromImage) is not supported yet"));
+  }
+  ImportRequest ir;
+  ir.source = req.Query("fromSrc");
+  if (ir.source != "-")
+    return ErrorResponse(Error::NotImplemented("import from a URL is not supported yet"));
+  ir.reference = req.Query("repo");
+  if (std::string tag = req.Query("tag"); !tag.empty() && !ir.reference.empty())
+    ir.reference += ":" + tag;
+  ir.message = req.Query("message");
+  auto range = req.query.equal_range("changes");
+  for (auto it = range.first; it != range.second; ++it) ir.changes.push_back(it->second);
+  auto read = [&req](char* buf, size_t n) -> Result<size_t> {
+    if (req.body_stream) return req.body_stream->Read(buf, n);
+    return size_t{0};
+  };
+  auto id = b->ImportImage(read, ir);
+  if (!id) return ErrorResponse(id.error());
+  Response resp = JsonResponse(200, ordered_json({{"status", *id}}).dump() + "\r\n");
+  return resp;
+}
+
+Response Prune(ImageBackend* b, Request& req) {
+  auto filters = FiltersOf(req);
+  if (!filters) return ErrorResponse(filters.error());
+  auto r = b->PruneImages(*filters);
+  if (!r) return ErrorResponse(r.error());
+  ordered_json j = {
+      {"ImagesDeleted", r->first.empty() ? ordered_json(nullptr) : DeleteItemsJson(r->first)},
+      {"SpaceReclaimed", r->second}};
+  return JsonResponse(200, j.dump());
+}
+
+Response DiskUsage(ImageBackend* b, Request&) {
+  auto r = b->ImageDiskUsage();
+  if (!r) return ErrorResponse(r.error());
+  ordered_json images = ordered_json::array();
+  for (const auto& s : r->second) images.push_back(SummaryJson(s));
+  ordered_json j = {{"LayersSize", r->first},
+                    {"Images", images},
+                    {"Containers", ordered_json::array()},
+                    {"Volumes", ordered_json::array()},
+                    {"BuildCache", ordered_json::array()}};
+  return JsonResponse(200, j.dump());
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::vector<std::string>>> ParseFilters(const std::string& text) {
+  std::map<std::string, std::vector<std::string>> out;
+  if (text.empty()) return out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return Error::InvalidArgument("invalid filter: " + text);
+  for (const auto& [key, value] : j.items()) {
+    auto& list = out[key];
+    if (value.is_array()) {
+      for (const auto& v : value) {
+        if (!v.is_string()) return Error::InvalidArgument("invalid filter: " + text);
+        list.push_back(v.get<std::string>());
+      }
+    } else if (value.is_object()) {
+      for (const auto& [v, on] : value.items())
+        if (on.is_boolean() && on.get<bool>()) list.push_back(v);
+    } else {
+      return Error::InvalidArgument("invalid filter: " + text);
+    }
+  }
+  return out;
+}
+
+void AddImageRoutes(Router* router, ImageBackend* backend) {
+  auto bind = [backend](Response (*fn)(ImageBackend*, Request&)) {
+    return [backend, fn](Request& req) { return fn(backend, req); };
+  };
+  router->Add("GET", "/images/json", bind(ListImages));
+  router->Add("POST", "/images/create", bind(Create), /*stream_body=*/true);
+  router->Add("POST", "/images/prune", bind(Prune));
+  router->Add("GET", "/system/df", bind(DiskUsage));
+  router->Add("GET", "/images/{name*}/json", bind(InspectImage));
+  router->Add("GET", "/images/{name*}/history", bind(History));
+  router->Add("POST", "/images/{name*}/tag", bind(Tag));
+  router->Add("DELETE", "/images/{name*}", bind(Delete));
+}
+
+}  // namespace berth::api::routes

@@ -1,0 +1,107 @@
+#pragma once
+
+// The image routes of the Engine API: /images/json, /images/{name}/json, /history, /tag,
+// DELETE /images/{name}, /images/create?fromSrc=-, /images/prune, /system/df, with Docker's
+// JSON shapes (api/types/image). The routes know nothing of the stores: they speak to an
+// ImageBackend, which berthd implements over the image service.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/http/router.h"
+
+namespace berth::api::routes {
+
+/// ImageSummary (GET /images/json, /system/df).
+struct ImageSummary {
+  std::string id;  // "sha256:…"
+  std::string parent_id;
+  std::vector<std::string> repo_tags;  // familiar: "busybox:latest"
+  std::vector<std::string> repo_digests;
+  int64_t created = 0;  // unix seconds
+  int64_t size = 0;
+  int64_t shared_size = -1;
+  std::map<std::string, std::string> labels;
+  int64_t containers = -1;
+};
+
+/// ImageInspect (GET /images/{name}/json).
+struct ImageInspect {
+  std::string id;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;
+  std::string parent;
+  std::string comment;
+  std::string created;  // RFC 3339 with nanoseconds, as in the config
+  std::string author;
+  std::string config_json;  // the config's "config" object as stored ("null" if none)
+  std::string architecture;
+  std::string variant;
+  std::string os;
+  int64_t size = 0;
+  std::map<std::string, std::string> graph_driver_data;
+  std::vector<std::string> layers;  // diff ids
+  std::string last_tag_time;        // empty: Go's zero time
+};
+
+struct ImageHistoryItem {
+  std::string id;
+  int64_t created = 0;
+  std::string created_by;
+  std::vector<std::string> tags;
+  int64_t size = 0;
+  std::string comment;
+};
+
+struct ImageFilters {
+  bool all = false;
+  std::optional<bool> dangling;
+  std::vector<std::string> references;
+  std::vector<std::string> labels;
+};
+
+/// One line of a delete or prune answer: exactly one of the two is set.
+struct ImageDeleteItem {
+  std::string untagged;
+  std::string deleted;
+};
+
+struct ImportRequest {
+  std::string reference;  // repo[:tag] or empty
+  std::vector<std::string> changes;
+  std::string message;
+  std::string source;  // "-" for the request body
+};
+
+/// What the image routes need. Errors carry the codes the HTTP statuses come from
+/// (NotFound 404, Conflict 409, InvalidArgument 400) and Docker's messages.
+class ImageBackend {
+ public:
+  virtual ~ImageBackend() = default;
+  virtual Result<std::vector<ImageSummary>> ListImages(const ImageFilters& filters) = 0;
+  virtual Result<ImageInspect> InspectImage(const std::string& name) = 0;
+  virtual Result<std::vector<ImageHistoryItem>> ImageHistory(const std::string& name) = 0;
+  virtual Result<void> TagImage(const std::string& source, const std::string& target) = 0;
+  virtual Result<std::vector<ImageDeleteItem>> DeleteImage(const std::string& name, bool force,
+                                                           bool noprune) = 0;
+  /// Reads the rootfs tarball with read (0 at its end); returns the new image id.
+  virtual Result<std::string> ImportImage(const std::function<Result<size_t>(char*, size_t)>& read,
+                                          const ImportRequest& request) = 0;
+  /// Returns the deleted items and the bytes reclaimed.
+  virtual Result<std::pair<std::vector<ImageDeleteItem>, int64_t>> PruneImages(
+      const ImageFilters& filters) = 0;
+  /// LayersSize and the images with SharedSize and Containers filled in.
+  virtual Result<std::pair<int64_t, std::vector<ImageSummary>>> ImageDiskUsage() = 0;
+};
+
+void AddImageRoutes(Router* router, ImageBackend* backend);
+
+/// Docker's `filters` query value: {"key":["v",…]} or the older {"key":{"v":true}}. An
+/// InvalidArgument error for malformed JSON.
+Result<std::map<std::string, std::vector<std::string>>> ParseFilters(const std::string& text);
+
+}  // namespace berth::api::routes

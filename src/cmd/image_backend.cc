@@ -1,0 +1,108 @@
+#include "cmd/image_backend.h"
+
+#include <nlohmann/json.hpp>
+
+namespace berth::cmd {
+namespace {
+
+namespace routes = api::routes;
+
+routes::ImageSummary Summary(const image::Image& img) {
+  routes::ImageSummary s;
+  s.id = img.record.id.str();
+  for (const auto& t : img.tags) s.repo_tags.push_back(image::FamiliarTag(t));
+  s.repo_digests = img.repo_digests;
+  s.created = image::UnixSeconds(img.config.config.created);
+  s.size = img.record.size;
+  if (img.config.config.config) s.labels = img.config.config.config->labels;
+  return s;
+}
+
+std::vector<routes::ImageDeleteItem> Items(const std::vector<image::DeleteItem>& items) {
+  std::vector<routes::ImageDeleteItem> out;
+  for (const auto& i : items) out.push_back({i.untagged, i.deleted});
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<routes::ImageSummary>> DaemonImages::ListImages(const routes::ImageFilters& f) {
+  image::ListOptions o{f.all, f.dangling, f.references, f.labels};
+  std::vector<routes::ImageSummary> out;
+  for (const auto& img : BERTH_TRY(service_->List(o))) out.push_back(Summary(img));
+  return out;
+}
+
+Result<routes::ImageInspect> DaemonImages::InspectImage(const std::string& name) {
+  image::Image img = BERTH_TRY(service_->Get(name));
+  routes::ImageInspect i;
+  i.id = img.record.id.str();
+  for (const auto& t : img.tags) i.repo_tags.push_back(image::FamiliarTag(t));
+  i.repo_digests = img.repo_digests;
+  const oci::ImageConfig& c = img.config.config;
+  i.created = c.created;
+  i.author = c.author;
+  i.architecture = c.architecture;
+  i.variant = c.variant;
+  i.os = c.os;
+  i.size = img.record.size;
+  for (const auto& d : c.diff_ids) i.layers.push_back(d.str());
+  // Comment and Config as the config blob holds them: Docker's own field names.
+  auto j = nlohmann::json::parse(img.config.bytes, nullptr, false);
+  i.config_json = "null";
+  if (j.is_object()) {
+    if (auto it = j.find("comment"); it != j.end() && it->is_string()) i.comment = *it;
+    if (auto it = j.find("config"); it != j.end()) i.config_json = it->dump();
+  }
+  i.last_tag_time = img.last_tag_time;
+  return i;
+}
+
+Result<std::vector<routes::ImageHistoryItem>> DaemonImages::ImageHistory(const std::string& name) {
+  std::vector<routes::ImageHistoryItem> out;
+  for (const auto& h : BERTH_TRY(service_->History(name)))
+    out.push_back({h.id, h.created, h.created_by, h.tags, h.size, h.comment});
+  return out;
+}
+
+Result<void> DaemonImages::TagImage(const std::string& source, const std::string& target) {
+  return service_->Tag(source, target);
+}
+
+Result<std::vector<routes::ImageDeleteItem>> DaemonImages::DeleteImage(const std::string& name,
+                                                                       bool force, bool noprune) {
+  return Items(BERTH_TRY(service_->Delete(name, {force, noprune})));
+}
+
+Result<std::string> DaemonImages::ImportImage(
+    const std::function<Result<size_t>(char*, size_t)>& read,
+    const routes::ImportRequest& request) {
+  image::ImportOptions o;
+  o.reference = request.reference;
+  o.changes = request.changes;
+  o.message = request.message;
+  o.source = request.source;
+  oci::Digest id = BERTH_TRY(service_->Import(read, o));
+  return id.str();
+}
+
+Result<std::pair<std::vector<routes::ImageDeleteItem>, int64_t>> DaemonImages::PruneImages(
+    const routes::ImageFilters& f) {
+  bool all = f.dangling.has_value() && !*f.dangling;
+  image::PruneReport r = BERTH_TRY(service_->Prune(all, f.labels));
+  return std::pair{Items(r.deleted), r.space_reclaimed};
+}
+
+Result<std::pair<int64_t, std::vector<routes::ImageSummary>>> DaemonImages::ImageDiskUsage() {
+  image::DiskUsageReport r = BERTH_TRY(service_->DiskUsage());
+  std::vector<routes::ImageSummary> images;
+  for (const auto& e : r.images) {
+    routes::ImageSummary s = Summary(e.image);
+    s.shared_size = e.shared_size;
+    s.containers = 0;
+    images.push_back(std::move(s));
+  }
+  return std::pair{r.layers_size, std::move(images)};
+}
+
+}  // namespace berth::cmd

@@ -1,0 +1,31 @@
+#pragma once
+
+// berthd's ImageBackend: the image routes over image::ImageService (shapes from records).
+
+#include "api/routes/images.h"
+#include "image/image_service.h"
+
+namespace berth::cmd {
+
+class DaemonImages : public api::routes::ImageBackend {
+ public:
+  explicit DaemonImages(image::ImageService* service) : service_(service) {}
+
+  Result<std::vector<api::routes::ImageSummary>> ListImages(
+      const api::routes::ImageFilters& filters) override;
+  Result<api::routes::ImageInspect> InspectImage(const std::string& name) override;
+  Result<std::vector<api::routes::ImageHistoryItem>> ImageHistory(const std::string& name) override;
+  Result<void> TagImage(const std::string& source, const std::string& target) override;
+  Result<std::vector<api::routes::ImageDeleteItem>> DeleteImage(const std::string& name, bool force,
+                                                                bool noprune) override;
+  Result<std::string> ImportImage(const std::function<Result<size_t>(char*, size_t)>& read,
+                                  const api::routes::ImportRequest& request) override;
+  Result<std::pair<std::vector<api::routes::ImageDeleteItem>, int64_t>> PruneImages(
+      const api::routes::ImageFilters& filters) override;
+  Result<std::pair<int64_t, std::vector<api::routes::ImageSummary>>> ImageDiskUsage() override;
+
+ private:
+  image::ImageService* service_;
+};
+
+}  // namespace berth::cmd
