@@ -1,0 +1,236 @@
+// Reading an image archive's tar stream: documents kept in memory, every other regular file
+// ingested into the content store with its digest and diff id computed on the way.
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+
+#include "image/formats/formats_internal.h"
+#include "image/formats/load_internal.h"
+#include "util/file.h"
+
+namespace berth::image::formats {
+namespace {
+
+constexpr size_t kChunk = 128 * 1024;
+
+struct ArchiveFree {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<struct archive, ArchiveFree>;
+
+Error ArchiveError(struct archive* a, std::string_view context) {
+  const char* msg = archive_error_string(a);
+  return Error::DataLoss(std::string(context) + ": " + (msg ? msg : "unreadable archive"));
+}
+
+bool IsDocument(const std::string& path) {
+  return path == "manifest.json" || path == "index.json" || path == "oci-layout" ||
+         path == "repositories";
+}
+
+// The files of Docker's v1 layer directories that no current loader reads.
+bool IsLegacyV1File(const std::string& path) {
+  auto parts = Split(path, '/');
+  return parts.size() == 2 && (parts[1] == "json" || parts[1] == "VERSION");
+}
+
+// "blobs/sha256/<64 hex>" → its digest; empty otherwise.
+oci::Digest BlobPathDigest(const std::string& path) {
+  constexpr std::string_view kPrefix = "blobs/sha256/";
+  if (path.size() != kPrefix.size() + 64 || path.compare(0, kPrefix.size(), kPrefix) != 0)
+    return {};
+  auto d = oci::Digest::Parse("sha256:" + path.substr(kPrefix.size()));
+  return d ? *d : oci::Digest();
+}
+
+std::string NewIngestRef() {
+  static std::atomic<uint64_t> counter{0};
+  uint64_t r = 0;
+  if (::getrandom(&r, sizeof r, 0) != sizeof r) r = static_cast<uint64_t>(::getpid());
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "load-%016llx-%llu", static_cast<unsigned long long>(r),
+                static_cast<unsigned long long>(counter++));
+  return buf;
+}
+
+Result<std::string> ReadDocumentEntry(struct archive* a, const std::string& path, int64_t size) {
+  if (size > static_cast<int64_t>(kMaxArchiveDocumentBytes))
+    return Error::InvalidArgument(path + ": " + std::to_string(size) + " bytes, more than " +
+                                  std::to_string(kMaxArchiveDocumentBytes));
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+    if (n < 0) return ArchiveError(a, path);
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxArchiveDocumentBytes)
+      return Error::InvalidArgument(path + ": more than " +
+                                    std::to_string(kMaxArchiveDocumentBytes) + " bytes");
+  }
+  return out;
+}
+
+// Streams one regular file into the content store.
+Result<ArchiveEntry> IngestEntry(struct archive* a, const std::string& path,
+                                 store::content::ContentStore& content, uint64_t max_bytes) {
+  oci::Digest named = BlobPathDigest(path);
+  std::unique_ptr<store::content::ContentWriter> writer;
+  if (named.valid()) {
+    auto w = content.Writer(NewIngestRef(), oci::Descriptor{.digest = named, .size = 0});
+    if (w) {
+      writer = std::move(*w);
+    } else if (!w.error().IsAlreadyExists()) {  // AlreadyExists: hash only, write nothing
+      return std::move(w).error().Wrap(path);
+    }
+  } else {
+    writer = BERTH_TRY_CTX(content.Writer(NewIngestRef(), std::nullopt), path);
+  }
+  bool committed = false;
+  struct AbortOnExit {
+    std::unique_ptr<store::content::ContentWriter>& w;
+    bool& done;
+    ~AbortOnExit() {
+      if (w && !done) (void)w->Abort();
+    }
+  } abort_on_exit{writer, committed};
+
+  std::optional<Sha256> own_hash;  // when nothing is written (the store has the blob)
+  if (!writer) own_hash.emplace(BERTH_TRY(Sha256::New()));
+  DiffIdHasher diff = BERTH_TRY(DiffIdHasher::New());
+  std::string buf(kChunk, '\0');
+  uint64_t total = 0;
+  for (;;) {
+    la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
+    if (n < 0) return ArchiveError(a, path);
+    if (n == 0) break;
+    std::string_view piece(buf.data(), static_cast<size_t>(n));
+    total += piece.size();
+    if (total > max_bytes)
+      return Error::InvalidArgument(path + ": more than " + std::to_string(max_bytes) + " bytes");
+    if (writer) BERTH_TRY_CTX(writer->Write(piece), path);
+    if (own_hash) BERTH_TRY(own_hash->Update(piece));
+    BERTH_TRY_CTX(diff.Update(piece), path);
+  }
+  ArchiveEntry e;
+  e.size = static_cast<int64_t>(total);
+  e.diff_id = BERTH_TRY_CTX(diff.Finish(), path);
+  e.compression = diff.compression();
+  if (writer) {
+    e.digest = BERTH_TRY_CTX(writer->Digest(), path);
+    if (named.valid() && e.digest != named)
+      return Error::DataLoss(path + ": digest mismatch: content is " + e.digest.str());
+    committed = true;
+    auto c = writer->Commit(e.size, e.digest);
+    if (!c && !c.error().IsAlreadyExists()) return std::move(c).error().Wrap(path);
+  } else {
+    e.digest = oci::Digest::Sha256Hex(BERTH_TRY(own_hash->HexDigest()));
+    if (e.digest != named)
+      return Error::DataLoss(path + ": digest mismatch: content is " + e.digest.str());
+  }
+  if (!e.diff_id.valid()) e.diff_id = e.digest;
+  return e;
+}
+
+}  // namespace
+
+Result<ArchiveContents> ReadArchiveStream(int input_fd, store::content::ContentStore& content,
+                                          const LoadOptions& options) {
+  ArchivePtr a(archive_read_new());
+  if (!a) return Error::Internal("archive_read_new");
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_zstd(a.get());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open_fd(a.get(), input_fd, kChunk) != ARCHIVE_OK)
+    return ArchiveError(a.get(), "open archive");
+
+  ArchiveContents out;
+  std::string last = "(start)";
+  for (;;) {
+    struct archive_entry* e = nullptr;
+    int rc = archive_read_next_header(a.get(), &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc == ARCHIVE_WARN) rc = ARCHIVE_OK;
+    if (rc != ARCHIVE_OK) return ArchiveError(a.get(), "read archive after " + last);
+    const char* raw = archive_entry_pathname(e);
+    if (!raw) return Error::InvalidArgument("archive entry after " + last + " has no name");
+    std::string name = raw;
+    last = name;
+    auto type = archive_entry_filetype(e);
+    if (type == AE_IFDIR && (name == "." || name == "./")) continue;
+    std::string path = BERTH_TRY_CTX(CleanArchivePath(name), "archive entry");
+    int64_t size = archive_entry_size(e);
+    if (size < 0 || static_cast<uint64_t>(size) > options.max_entry_bytes)
+      return Error::InvalidArgument(path + ": entry claims " + std::to_string(size) +
+                                    " bytes, more than " + std::to_string(options.max_entry_bytes));
+
+    if (const char* hl = archive_entry_hardlink(e)) {  // relative to the archive's root
+      ArchiveEntry link{.is_link = true};
+      link.link_target = BERTH_TRY_CTX(CleanArchivePath(hl), "hard link " + path);
+      out.entries[path] = std::move(link);
+      continue;
+    }
+    if (type == AE_IFLNK) {
+      const char* target = archive_entry_symlink(e);
+      ArchiveEntry link{.is_link = true};
+      link.link_target = BERTH_TRY(ResolveLinkTarget(path, target ? target : ""));
+      out.entries[path] = std::move(link);
+      continue;
+    }
+    if (type != AE_IFREG) continue;  // directories and anything else carry no image data
+
+    if (IsDocument(path)) {
+      std::string doc = BERTH_TRY(ReadDocumentEntry(a.get(), path, size));
+      if (path == "manifest.json") out.manifest_json = std::move(doc);
+      if (path == "index.json") out.index_json = std::move(doc);
+      if (path == "oci-layout") out.oci_layout = std::move(doc);
+      continue;
+    }
+    if (IsLegacyV1File(path)) continue;
+    out.entries[path] = BERTH_TRY(IngestEntry(a.get(), path, content, options.max_entry_bytes));
+  }
+  return out;
+}
+
+Result<const ArchiveEntry*> Lookup(const ArchiveContents& archive, const std::string& path) {
+  std::string p = path;
+  for (int hops = 0; hops <= 16; ++hops) {
+    auto it = archive.entries.find(p);
+    if (it == archive.entries.end()) {
+      if (p == path) return Error::NotFound(path + " not found in archive");
+      return Error::NotFound(path + " links to " + p + ", not found in archive");
+    }
+    if (!it->second.is_link) return &it->second;
+    p = it->second.link_target;
+  }
+  return Error::InvalidArgument(path + ": too many levels of links");
+}
+
+Result<std::string> ReadDocument(const store::content::ContentProvider& content,
+                                 const oci::Digest& digest) {
+  return store::content::ReadBlob(content, digest, kMaxArchiveDocumentBytes);
+}
+
+Result<void> CheckDiffIds(const oci::Digest& config_digest, const std::vector<oci::Digest>& want,
+                          const std::vector<LoadedLayer>& layers,
+                          const std::vector<std::string>& files) {
+  if (want.size() != layers.size())
+    return Error::DataLoss("config " + config_digest.str() + ": " + std::to_string(want.size()) +
+                           " rootfs.diff_ids for " + std::to_string(layers.size()) + " layers");
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] != layers[i].diff_id)
+      return Error::DataLoss("config " + config_digest.str() + ": rootfs.diff_ids[" +
+                             std::to_string(i) + "] is " + want[i].str() + " but layer " +
+                             std::to_string(i) + " (file " + files[i] + ") has diff id " +
+                             layers[i].diff_id.str());
+  }
+  return {};
+}
+
+}  // namespace berth::image::formats
