@@ -119,6 +119,20 @@ TEST_F(ArchiveTest, LoadsGzipArchiveAndSymlinkedLayers) {
   EXPECT_EQ(loaded[0].layers[1].digest, DigestOf(h.layer1));
 }
 
+TEST_F(ArchiveTest, LoadsZstdArchiveWithHardLinkedLayer) {
+  HandArchive h;
+  std::string config = h.Config({h.layer1, h.layer1});
+  std::string tar = MakeTar({
+      {.name = "l1/layer.tar", .data = h.layer1},
+      {.name = "l2/layer.tar", .hardlink = "l1/layer.tar"},
+      {.name = "c.json", .data = config},
+      {.name = "manifest.json", .data = Manifest("c.json", {"l1/layer.tar", "l2/layer.tar"})},
+  });
+  auto loaded = BERTH_TEST_TRY(LoadInto(*store_, store::archive::testing::Zstd(tar)));
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].layers[1].diff_id, DigestOf(h.layer1));
+}
+
 // ---- hostile archives -------------------------------------------------------------------
 
 TEST_F(ArchiveTest, RefusesManifestNamingMissingLayer) {
@@ -200,6 +214,13 @@ TEST_F(ArchiveTest, RefusesHugeManifestJson) {
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.error().IsInvalidArgument());
   EXPECT_EQ(r.error().message(), "manifest.json: 5242882 bytes, more than 4194304");
+}
+
+TEST_F(ArchiveTest, RefusesDeeplyNestedManifestJson) {
+  std::string deep = std::string(1 << 20, '[') + std::string(1 << 20, ']');
+  auto r = LoadInto(*store_, MakeTar({{.name = "manifest.json", .data = deep}}));
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().IsInvalidArgument()) << r.error().message();
 }
 
 TEST_F(ArchiveTest, RefusesHugeEntryClaimBeforeReading) {
