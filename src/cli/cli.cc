@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,14 @@ struct CommandEntry {
 
 const CommandEntry kCommands[] = {
     {"version", "Show the Berth version information", CmdVersion},
+    {"images", "List images", CmdImages},
+    {"image", "Manage images", CmdImage},
+    {"history", "Show the history of an image", CmdHistory},
+    {"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", CmdTag},
+    {"rmi", "Remove one or more images", CmdRmi},
+    {"import", "Import the contents from a tarball to create a filesystem image", CmdImport},
+    {"inspect", "Return low-level information on Docker objects", CmdInspect},
+    {"system", "Manage Berth", CmdSystem},
 };
 
 void Usage() {
@@ -30,8 +39,29 @@ void Usage() {
 
 std::string ApiPrefix() { return "/v1.51"; }
 
+std::string QueryEscape(std::string_view s) {
+  std::string out;
+  const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 Result<std::string> GetJson(api::Client& client, const std::string& path) {
-  api::ClientResponse r = BERTH_TRY(client.Do("GET", ApiPrefix() + path));
+  return Call(client, "GET", path);
+}
+
+Result<std::string> Call(api::Client& client, const std::string& method, const std::string& path,
+                         std::string_view body,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  api::ClientResponse r = BERTH_TRY(client.Do(method, ApiPrefix() + path, body, headers));
   if (r.status / 100 != 2) {
     std::string msg = r.body;
     auto j = nlohmann::json::parse(r.body, nullptr, false);

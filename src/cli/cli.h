@@ -28,6 +28,24 @@ std::string ApiPrefix();
 /// Error with the daemon's message ("Error response from daemon: ...").
 Result<std::string> GetJson(api::Client& client, const std::string& path);
 
+/// Sends method path (below the version prefix) with body; a non-2xx answer becomes an Error
+/// "Error response from daemon: MESSAGE" (NotFound for 404).
+Result<std::string> Call(api::Client& client, const std::string& method, const std::string& path,
+                         std::string_view body = {},
+                         const std::vector<std::pair<std::string, std::string>>& headers = {});
+/// Percent-encodes a query value.
+std::string QueryEscape(std::string_view s);
+
 Result<int> CmdVersion(Env& env);
+Result<int> CmdImages(Env& env);    // images, image ls
+Result<int> CmdHistory(Env& env);   // history, image history
+Result<int> CmdTag(Env& env);       // tag, image tag
+Result<int> CmdRmi(Env& env);       // rmi, image rm
+Result<int> CmdImport(Env& env);    // import, image import
+Result<int> CmdInspect(Env& env);   // inspect, image inspect
+Result<int> CmdPrune(Env& env);     // image prune
+Result<int> CmdSystemDf(Env& env);  // system df
+Result<int> CmdImage(Env& env);     // image SUBCOMMAND
+Result<int> CmdSystem(Env& env);    // system SUBCOMMAND
 
 }  // namespace berth::cli

@@ -113,3 +113,28 @@ PY
   run -0 docker info --format '{{.Images}}'
   assert_eq "$output" "1"
 }
+
+@test "berth's CLI prints what the docker CLI prints" {
+  run -0 berth import -c 'CMD ["sh"]' -m hi "$BB_TAR" busybox
+  [[ $output =~ ^sha256:[0-9a-f]{64}$ ]] || fail "import printed $output"
+  run -0 berth tag busybox x/y:2
+  for args in "images" "images -a --digests --no-trunc" "images -q" "history busybox" \
+    "system df" "images --format {{.Repository}}:{{.Tag}}" "image ls -f reference=x/*"; do
+    # The docker CLI prints an image's tags in Go map order: compare sorted lines.
+    # shellcheck disable=SC2086
+    diff <(docker $args | sort) <(berth $args | sort) || fail "berth $args differs from docker"
+  done
+  run -0 berth inspect -f '{{.Id}} {{json .Config.Cmd}}' busybox
+  assert_contains "$output" ' ["sh"]'
+  run -0 berth rmi x/y:2
+  assert_eq "$output" "Untagged: x/y:2"
+  run -1 berth rmi nope
+  assert_contains "$output" "Error response from daemon: No such image: nope:latest"
+  run -0 berth import "$BB_TAR" busybox
+  run -0 berth image prune -f
+  assert_contains "$output" "deleted: sha256:"
+  run -0 berth image rm busybox
+  assert_contains "$output" "Deleted: sha256:"
+  run -0 berth images -q
+  assert_eq "$output" ""
+}
