@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <set>
+#include "oci/json_reader_internal.h"
 
 #include "oci/media_types.h"
 #include "util/sha256.h"
@@ -11,201 +11,13 @@
 namespace berth::oci {
 namespace {
 
-using nlohmann::json;
+using internal::json;
 using ojson = nlohmann::ordered_json;
 
-// Reads typed fields out of one JSON object, naming the property path in its errors (the
-// reader of runtime_spec.cc, with required fields and the image spec's shapes).
-class Reader {
- public:
-  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
-
-  std::string Child(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  bool Has(std::string_view key) const { return j_.contains(key); }
-  const json* Find(std::string_view key) const {
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  Error Fail(std::string_view key, std::string_view what) const {
-    return Error::InvalidArgument(Child(key) + ": " + std::string(what));
-  }
-  Error TypeError(std::string_view key, std::string_view want) const {
-    return Fail(key, "expected " + std::string(want));
-  }
-  Result<const json*> Required(std::string_view key) const {
-    const json* v = Find(key);
-    if (!v) return Fail(key, "must be set");
-    return v;
-  }
-
-  Result<void> String(std::string_view key, std::string* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_string()) return TypeError(key, "string");
-    *out = v->get<std::string>();
-    return {};
-  }
-  Result<void> RequiredString(std::string_view key, std::string* out) const {
-    BERTH_TRY(Required(key));
-    BERTH_TRY(String(key, out));
-    if (out->empty()) return Fail(key, "must not be empty");
-    return {};
-  }
-  Result<void> Bool(std::string_view key, bool* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_boolean()) return TypeError(key, "boolean");
-    *out = v->get<bool>();
-    return {};
-  }
-  Result<void> Int(std::string_view key, int64_t* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (v->is_number_unsigned()) {
-      if (v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-        return Fail(key, "value out of range");
-      *out = static_cast<int64_t>(v->get<uint64_t>());
-      return {};
-    }
-    if (!v->is_number_integer()) return TypeError(key, "integer");
-    *out = v->get<int64_t>();
-    return {};
-  }
-  Result<void> Size(std::string_view key, int64_t* out) const {
-    BERTH_TRY(Required(key));
-    BERTH_TRY(Int(key, out));
-    if (*out < 0) return Fail(key, "must not be negative");
-    return {};
-  }
-  Result<void> Strings(std::string_view key, std::vector<std::string>* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_array()) return TypeError(key, "array of strings");
-    out->clear();
-    for (const auto& e : *v) {
-      if (!e.is_string()) return TypeError(key, "array of strings");
-      out->push_back(e.get<std::string>());
-    }
-    return {};
-  }
-  // Docker's strslice: an array of strings, or one string; null stays unset.
-  Result<void> StrSlice(std::string_view key, std::optional<std::vector<std::string>>* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (v->is_string()) {
-      *out = std::vector<std::string>{v->get<std::string>()};
-      return {};
-    }
-    std::vector<std::string> list;
-    BERTH_TRY(Strings(key, &list));
-    *out = std::move(list);
-    return {};
-  }
-  Result<void> StringMap(std::string_view key, std::map<std::string, std::string>* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_object()) return TypeError(key, "object of strings");
-    for (auto it = v->begin(); it != v->end(); ++it) {
-      if (!it.value().is_string()) return TypeError(std::string(key) + "." + it.key(), "string");
-      (*out)[it.key()] = it.value().get<std::string>();
-    }
-    return {};
-  }
-  // Go's map[string]struct{}: {"80/tcp": {}}; the keys, sorted.
-  Result<void> KeySet(std::string_view key, std::vector<std::string>* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_object()) return TypeError(key, "object");
-    out->clear();
-    for (auto it = v->begin(); it != v->end(); ++it) {
-      if (!it.value().is_object() && !it.value().is_null())
-        return TypeError(std::string(key) + "." + it.key(), "object");
-      out->push_back(it.key());
-    }
-    return {};
-  }
-  template <typename F>
-  Result<void> Object(std::string_view key, F&& fn) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_object()) return TypeError(key, "object");
-    return fn(Reader(*v, Child(key)));
-  }
-  template <typename F>
-  Result<void> Array(std::string_view key, F&& fn) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_array()) return TypeError(key, "array");
-    size_t i = 0;
-    for (const auto& e : *v) {
-      std::string p = Child(key) + "[" + std::to_string(i++) + "]";
-      if (!e.is_object()) return Error::InvalidArgument(p + ": expected object");
-      BERTH_TRY(fn(Reader(e, p)));
-    }
-    return {};
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-};
-
-// The deepest nesting of arrays and objects, counting brackets outside strings; stops past
-// limit. Malformed text gives some number: the parser rejects it afterwards.
-size_t NestingDepth(std::string_view text, size_t limit) {
-  size_t depth = 0, max = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size() && max <= limit; ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max = std::max(max, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max;
-}
+using internal::Reader;
 
 Result<json> ParseJson(std::string_view text, std::string_view what) {
-  std::string w(what);
-  if (text.size() > kMaxDocumentBytes)
-    return Error::InvalidArgument(w + ": larger than " + std::to_string(kMaxDocumentBytes) +
-                                  " bytes");
-  // nlohmann's parser does not recurse, but copying, comparing and dumping a value do.
-  if (NestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth)
-    return Error::InvalidArgument(w + ": nested deeper than " + std::to_string(kMaxJsonDepth) +
-                                  " levels");
-  // Duplicate keys are refused: two readers taking different copies of one key is how a
-  // document means one thing to a verifier and another to its user.
-  std::vector<std::set<std::string>> keys;
-  std::string duplicate;
-  auto callback = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      keys.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      if (!keys.empty()) keys.pop_back();
-    } else if (event == json::parse_event_t::key && !keys.empty() && parsed.is_string()) {
-      if (!keys.back().insert(parsed.get<std::string>()).second && duplicate.empty())
-        duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  json j = json::parse(text, callback, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Error::InvalidArgument(w + ": invalid JSON");
-  if (!duplicate.empty())
-    return Error::InvalidArgument(w + ": duplicate key \"" + duplicate + "\"");
-  if (!j.is_object()) return Error::InvalidArgument(w + ": expected an object");
-  return j;
+  return internal::ParseJsonObject(text, what, {kMaxDocumentBytes, kMaxJsonDepth, true});
 }
 
 Result<Platform> ReadPlatform(const Reader& r) {

@@ -2,141 +2,14 @@
 
 #include <algorithm>
 #include <limits>
-#include <nlohmann/json.hpp>
+#include "oci/json_reader_internal.h"
 
 namespace berth::oci {
 namespace {
 
-using nlohmann::json;
+using internal::json;
 
-// Reads typed fields out of one JSON object, naming the property path in its errors.
-class Reader {
- public:
-  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
-
-  const std::string& path() const { return path_; }
-  std::string Child(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  const json* Find(std::string_view key) const {
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  Error TypeError(std::string_view key, std::string_view want) const {
-    return Error::InvalidArgument(Child(key) + ": expected " + std::string(want));
-  }
-
-  Result<void> String(std::string_view key, std::string* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_string()) return TypeError(key, "string");
-    *out = v->get<std::string>();
-    return {};
-  }
-  Result<void> Bool(std::string_view key, bool* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_boolean()) return TypeError(key, "boolean");
-    *out = v->get<bool>();
-    return {};
-  }
-  template <typename T>
-  Result<void> Int(std::string_view key, T* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    return IntValue(*v, Child(key), out);
-  }
-  template <typename T>
-  Result<void> OptInt(std::string_view key, std::optional<T>* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    T value{};
-    BERTH_TRY(IntValue(*v, Child(key), &value));
-    *out = value;
-    return {};
-  }
-  Result<void> OptBool(std::string_view key, std::optional<bool>* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_boolean()) return TypeError(key, "boolean");
-    *out = v->get<bool>();
-    return {};
-  }
-  Result<void> Strings(std::string_view key, std::vector<std::string>* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_array()) return TypeError(key, "array of strings");
-    out->clear();
-    for (const auto& e : *v) {
-      if (!e.is_string()) return TypeError(key, "array of strings");
-      out->push_back(e.get<std::string>());
-    }
-    return {};
-  }
-  Result<void> StringMap(std::string_view key, std::map<std::string, std::string>* out) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_object()) return TypeError(key, "object of strings");
-    for (auto it = v->begin(); it != v->end(); ++it) {
-      if (!it.value().is_string()) return TypeError(std::string(key) + "." + it.key(), "string");
-      (*out)[it.key()] = it.value().get<std::string>();
-    }
-    return {};
-  }
-  // Calls fn(Reader) for the object at key, if present.
-  template <typename F>
-  Result<void> Object(std::string_view key, F&& fn) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_object()) return TypeError(key, "object");
-    return fn(Reader(*v, Child(key)));
-  }
-  // Calls fn(Reader) for each object of the array at key.
-  template <typename F>
-  Result<void> Array(std::string_view key, F&& fn) const {
-    const json* v = Find(key);
-    if (!v) return {};
-    if (!v->is_array()) return TypeError(key, "array");
-    size_t i = 0;
-    for (const auto& e : *v) {
-      std::string p = Child(key) + "[" + std::to_string(i++) + "]";
-      if (!e.is_object()) return Error::InvalidArgument(p + ": expected object");
-      BERTH_TRY(fn(Reader(e, p)));
-    }
-    return {};
-  }
-
-  template <typename T>
-  static Result<void> IntValue(const json& v, const std::string& path, T* out) {
-    if (v.is_number_unsigned()) {
-      uint64_t u = v.get<uint64_t>();
-      if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
-        return Error::InvalidArgument(path + ": value out of range");
-      *out = static_cast<T>(u);
-      return {};
-    }
-    if (v.is_number_integer()) {
-      int64_t s = v.get<int64_t>();
-      if constexpr (std::is_unsigned_v<T>) {
-        if (s < 0) return Error::InvalidArgument(path + ": value out of range");
-        if (static_cast<uint64_t>(s) > static_cast<uint64_t>(std::numeric_limits<T>::max()))
-          return Error::InvalidArgument(path + ": value out of range");
-      } else {
-        if (s < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
-            s > static_cast<int64_t>(std::numeric_limits<T>::max()))
-          return Error::InvalidArgument(path + ": value out of range");
-      }
-      *out = static_cast<T>(s);
-      return {};
-    }
-    return Error::InvalidArgument(path + ": expected integer");
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-};
+using internal::Reader;
 
 Result<std::vector<IdMapping>> ReadMappings(const Reader& r, std::string_view key) {
   std::vector<IdMapping> out;
@@ -514,42 +387,8 @@ Result<Spec> ReadSpec(const Reader& r) {
   return s;
 }
 
-// The deepest nesting of arrays and objects in text, counting brackets outside strings; stops
-// counting past limit. Malformed text gives some number: the parser rejects it afterwards.
-size_t NestingDepth(std::string_view text, size_t limit) {
-  size_t depth = 0, max = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size() && max <= limit; ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max = std::max(max, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max;
-}
-
 Result<json> ParseJson(std::string_view text, std::string_view what) {
-  if (text.size() > kMaxConfigBytes)
-    return Error::InvalidArgument(std::string(what) + ": larger than " +
-                                  std::to_string(kMaxConfigBytes) + " bytes");
-  // nlohmann's parser does not recurse, but copying, comparing and dumping a value do: refuse
-  // documents no real config comes near before building them.
-  if (NestingDepth(text, kMaxConfigDepth) > kMaxConfigDepth)
-    return Error::InvalidArgument(std::string(what) + ": nested deeper than " +
-                                  std::to_string(kMaxConfigDepth) + " levels");
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Error::InvalidArgument(std::string(what) + ": invalid JSON");
-  if (!j.is_object()) return Error::InvalidArgument(std::string(what) + ": expected an object");
-  return j;
+  return internal::ParseJsonObject(text, what, {kMaxConfigBytes, kMaxConfigDepth, false});
 }
 
 }  // namespace
