@@ -11,6 +11,7 @@
 #include <random>
 
 #include "image/changes.h"
+#include "image/image_internal.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
 #include "store/archive/apply.h"
@@ -26,14 +27,8 @@ using store::meta::LayerRecord;
 using store::meta::RecordState;
 using store::meta::Tx;
 
-constexpr std::string_view kExtractPrefix = "extract-";
-
-std::string RandomHex() {
-  std::random_device rd;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
-  return buf;
-}
+using internal::kExtractPrefix;
+using internal::RandomHex;
 
 std::string HostArch() {
   struct utsname u;

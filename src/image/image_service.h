@@ -37,6 +37,8 @@
 
 namespace berth::image {
 
+struct LoadedImage;  // archive_formats.h
+
 /// One image as the API shows it.
 struct Image {
   store::meta::ImageRecord record;
@@ -119,6 +121,19 @@ class ImageService {
   Result<oci::Digest> Import(const std::function<Result<size_t>(char*, size_t)>& read,
                              const ImportOptions& options);
 
+  /// `docker load`: reads an image archive (docker-archive, OCI layout or both in one tar;
+  /// plain, gzip or zstd) from read until it returns 0, unpacks the layers it lacks and records
+  /// the images with their tags (a tag on another image moves). Returns Docker's lines, one
+  /// per tag ("Loaded image: busybox:latest") or per untagged image ("Loaded image ID: sha256:…").
+  /// On error no image of the archive that was not yet recorded is left.
+  Result<std::vector<std::string>> LoadImages(
+      const std::function<Result<size_t>(char*, size_t)>& read);
+  Result<std::vector<std::string>> LoadImages(int input_fd);
+  /// `docker save`: writes the named images as one docker-archive to output_fd. A name given
+  /// by tag keeps that tag in the archive; an id gives an untagged entry. NotFound for a name
+  /// that resolves to nothing (before anything is written).
+  Result<void> SaveImages(const std::vector<std::string>& names, int output_fd);
+
   Result<std::vector<Image>> List(const ListOptions& options);
   /// By full or familiar reference, full id, "sha256:"-prefixed id or an unambiguous id
   /// prefix. NotFound "No such image: NAME".
@@ -148,6 +163,14 @@ class ImageService {
                                               const std::vector<std::string>& untag,
                                               bool delete_image);
   void Emit(std::string_view action, const oci::Digest& id, std::string_view name);
+  /// Unpacks the layer into a snapshot named by its chain id and records its row, unless it
+  /// has one already. REQUIRES: mu_ held.
+  Result<store::meta::LayerRecord> EnsureLayer(const oci::Digest& chain_id,
+                                               const oci::Digest& parent, const oci::Digest& blob,
+                                               const std::string& media_type, int64_t blob_size,
+                                               const oci::Digest& diff_id);
+  /// Records one image of a loaded archive, its layers and tags. REQUIRES: mu_ held.
+  Result<oci::Digest> RecordLoaded(const LoadedImage& loaded, std::vector<std::string>* lines);
 
   store::Layout layout_;
   store::content::ContentStore* content_;

@@ -1,5 +1,6 @@
 #include "image/image_service.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 
 #include "store/archive/test_tar.h"
 #include "store/content/local_content_store.h"
+#include "util/fd.h"
 #include "util/file.h"
 
 namespace berth::image {
@@ -202,6 +204,48 @@ TEST_F(ImageServiceTest, AHostileTarLeavesNothing) {
     return {};
   }));
   EXPECT_EQ(snaps, 0u);
+}
+
+TEST_F(ImageServiceTest, SaveDeleteLoadKeepsTheIdAndTheTag) {
+  auto id = Import(Gzip(Tar("hi")), {.reference = "busybox"});
+  ASSERT_TRUE(id) << id.error().message();
+  std::string path = root_ + "/x.tar";
+  {
+    auto fd = Fd::Open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_TRUE(fd);
+    auto saved = service_->SaveImages({"busybox", id->str()}, fd->get());
+    ASSERT_TRUE(saved) << saved.error().message();
+  }
+  ASSERT_TRUE(service_->Delete("busybox", {}));
+  EXPECT_EQ(LayerCount(), 0u);
+  std::string bytes = *ReadFile(path, 1 << 30);
+  size_t off = 0;
+  auto lines = service_->LoadImages([&](char* buf, size_t n) -> Result<size_t> {
+    size_t k = std::min(n, bytes.size() - off);
+    std::memcpy(buf, bytes.data() + off, k);
+    off += k;
+    return k;
+  });
+  ASSERT_TRUE(lines) << lines.error().message();
+  EXPECT_EQ(*lines, std::vector<std::string>{"Loaded image: busybox:latest"});
+  auto img = service_->Get("busybox");
+  ASSERT_TRUE(img) << img.error().message();
+  EXPECT_EQ(img->record.id, *id);
+  EXPECT_EQ(LayerCount(), 1u);
+  EXPECT_GT(img->record.size, 0);
+}
+
+TEST_F(ImageServiceTest, LoadOfGarbageFailsAndLeavesNoImage) {
+  std::string junk(1000, 'x');
+  size_t off = 0;
+  auto lines = service_->LoadImages([&](char* buf, size_t n) -> Result<size_t> {
+    size_t k = std::min(n, junk.size() - off);
+    std::memcpy(buf, junk.data() + off, k);
+    off += k;
+    return k;
+  });
+  EXPECT_FALSE(lines);
+  EXPECT_EQ(service_->Count(), 0);
 }
 
 }  // namespace

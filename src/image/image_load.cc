@@ -1,0 +1,283 @@
+// ImageService: load (`docker load`) and save (`docker save`) of image archives, over
+// archive_formats.h. Loading follows Import's protocol: each missing layer is unpacked into an
+// extract- snapshot, recorded pending, committed under its chain id and marked complete; then
+// the image row is recorded pending and made complete with its tags in one transaction.
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "image/archive_formats.h"
+#include "image/image_internal.h"
+#include "image/image_service.h"
+#include "oci/media_types.h"
+#include "oci/reference.h"
+#include "store/archive/apply.h"
+#include "util/fd.h"
+#include "util/sha256.h"
+#include "util/time.h"
+
+namespace berth::image {
+namespace {
+
+using internal::kExtractPrefix;
+using internal::RandomHex;
+using store::meta::ImageLayer;
+using store::meta::ImageRecord;
+using store::meta::LayerRecord;
+using store::meta::RecordState;
+using store::meta::Tx;
+
+// The OCI chain id: the diff id for a base layer, else sha256("<parent chain> <diff id>").
+Result<oci::Digest> ChainId(const oci::Digest& parent, const oci::Digest& diff_id) {
+  if (!parent.valid()) return diff_id;
+  std::string hex = BERTH_TRY(Sha256Hex(parent.str() + " " + diff_id.str()));
+  return oci::Digest::Sha256Hex(hex);
+}
+
+}  // namespace
+
+Result<LayerRecord> ImageService::EnsureLayer(const oci::Digest& chain_id,
+                                              const oci::Digest& parent, const oci::Digest& blob,
+                                              const std::string& media_type, int64_t blob_size,
+                                              const oci::Digest& diff_id) {
+  std::optional<LayerRecord> existing;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Result<void> {
+    auto l = tx.GetLayer(chain_id);
+    if (l) {
+      existing = std::move(*l);
+      return {};
+    }
+    if (!l.error().IsNotFound()) return std::move(l).error();
+    return {};
+  }));
+  if (existing && existing->state == RecordState::kComplete) return *existing;
+
+  std::string key = std::string(kExtractPrefix) + RandomHex();
+  BERTH_TRY(snapshots_->Prepare(key, parent.valid() ? parent.str() : ""));
+  auto fail = [&](Error e) -> Error {
+    (void)snapshots_->Remove(key);
+    return e;
+  };
+  auto applied = [&]() -> Result<store::archive::ApplyResult> {
+    std::string fs = BERTH_TRY(snapshots_->FsDir(key));
+    Fd dir = BERTH_TRY(Fd::Open(fs, O_RDONLY | O_DIRECTORY));
+    Fd in = BERTH_TRY(Fd::Open(layout_.BlobPath(blob), O_RDONLY));
+    return store::archive::ApplyLayer(dir.get(), in.get());
+  }();
+  if (!applied) return fail(std::move(applied).error().Wrap("unpack layer " + blob.str()));
+  if (applied->diff_id != diff_id) {
+    return fail(Error::DataLoss("layer " + blob.str() + ": its diff id is " +
+                                applied->diff_id.str() + ", the config says " + diff_id.str()));
+  }
+  LayerRecord layer;
+  layer.chain_id = chain_id;
+  layer.diff_id = diff_id;
+  layer.parent = parent;
+  layer.blob_digest = blob;
+  layer.media_type = media_type;
+  layer.size = blob_size;
+  layer.created = NowRfc3339();
+  layer.state = RecordState::kPending;
+  // The row first, pending: a crash from here on is cleaned by Recover.
+  if (auto r = db_->Write([&](Tx& tx) -> Result<void> {
+        BERTH_TRY(tx.PutBlob(blob, blob_size, media_type));
+        return tx.PutLayer(layer);
+      });
+      !r) {
+    return fail(std::move(r).error());
+  }
+  auto committed = snapshots_->Commit(chain_id.str(), key);
+  if (!committed) {
+    (void)snapshots_->Remove(key);
+    if (!committed.error().IsAlreadyExists()) return std::move(committed).error();
+  }
+  auto usage = snapshots_->Usage(chain_id.str());
+  layer.unpacked_size = usage ? usage->size : 0;
+  layer.state = RecordState::kComplete;
+  BERTH_TRY(db_->Write([&](Tx& tx) -> Result<void> { return tx.PutLayer(layer); }));
+  return layer;
+}
+
+Result<oci::Digest> ImageService::RecordLoaded(const LoadedImage& loaded,
+                                               std::vector<std::string>* lines) {
+  oci::ConfigBlob config = BERTH_TRY(oci::LoadConfig(loaded.config_bytes));
+  const oci::Digest& id = config.id;
+  if (id != loaded.config_digest)
+    return Error::DataLoss("config " + loaded.config_digest.str() + ": its bytes hash otherwise");
+  const auto& diff_ids = config.config.diff_ids;
+  if (diff_ids.size() != loaded.layers.size()) {
+    return Error::DataLoss("image " + id.str() + ": the config names " +
+                           std::to_string(diff_ids.size()) + " layers, the manifest " +
+                           std::to_string(loaded.layers.size()));
+  }
+  std::vector<oci::Reference> refs;
+  for (const auto& t : loaded.repo_tags) {
+    auto ref = BERTH_TRY(oci::Reference::ParseNormalized(t));
+    if (ref.has_digest()) continue;  // a digest is not a tag
+    refs.push_back(ref.WithDefaultTag());
+  }
+
+  // Layers, base first, each unpacked once per chain id.
+  ImageRecord image;
+  oci::Digest parent;
+  for (size_t i = 0; i < loaded.layers.size(); ++i) {
+    const LoadedLayer& l = loaded.layers[i];
+    if (l.diff_id != diff_ids[i]) {
+      return Error::DataLoss("image " + id.str() + ": layer " + std::to_string(i) +
+                             " has diff id " + l.diff_id.str() + ", the config says " +
+                             diff_ids[i].str());
+    }
+    std::string media_type =
+        l.media_type.empty() ? std::string(oci::kDockerLayerTar) : l.media_type;
+    oci::Digest chain = BERTH_TRY(ChainId(parent, l.diff_id));
+    LayerRecord rec =
+        BERTH_TRY(EnsureLayer(chain, parent, l.digest, media_type, l.size, l.diff_id));
+    image.layers.push_back({chain, l.diff_id, l.digest});
+    image.size += rec.unpacked_size;
+    parent = chain;
+  }
+
+  // The manifest of record: the archive's (OCI), else one made as Import makes it.
+  BERTH_TRY(PutBlob(config.bytes, oci::kDockerConfig));
+  int64_t manifest_size = 0;
+  if (loaded.manifest_digest.valid()) {
+    image.manifest_digest = loaded.manifest_digest;
+    image.media_type = loaded.manifest_media_type;
+    manifest_size = BERTH_TRY(content_->Info(loaded.manifest_digest)).size;
+  } else {
+    oci::ImageManifest manifest;
+    manifest.media_type = std::string(oci::kDockerManifest);
+    manifest.config = {std::string(oci::kDockerConfig), id,
+                       static_cast<int64_t>(config.bytes.size())};
+    for (const auto& l : loaded.layers) {
+      manifest.layers.push_back(
+          {l.media_type.empty() ? std::string(oci::kDockerLayerTar) : l.media_type, l.digest,
+           l.size});
+    }
+    std::string bytes = oci::Serialize(manifest);
+    image.manifest_digest = BERTH_TRY(PutBlob(bytes, oci::kDockerManifest));
+    image.media_type = std::string(oci::kDockerManifest);
+    manifest_size = static_cast<int64_t>(bytes.size());
+  }
+  image.id = id;
+  image.os = config.config.os;
+  image.architecture = config.config.architecture;
+  image.variant = config.config.variant;
+  image.created = config.config.created;
+  if (config.config.config) image.labels = config.config.config->labels;
+  image.state = RecordState::kPending;
+
+  bool new_image = false;
+  BERTH_TRY(db_->Write([&](Tx& tx) -> Result<void> {
+    BERTH_TRY(
+        tx.PutBlob(id, static_cast<int64_t>(config.bytes.size()), std::string(oci::kDockerConfig)));
+    BERTH_TRY(tx.PutBlob(image.manifest_digest, manifest_size, image.media_type));
+    for (const auto& l : loaded.layers) BERTH_TRY(tx.PutBlob(l.digest, l.size, l.media_type));
+    auto have = tx.GetImage(id);
+    if (have && have->state == RecordState::kComplete) return {};
+    if (!have && !have.error().IsNotFound()) return std::move(have).error();
+    new_image = true;
+    return tx.PutImage(image);
+  }));
+  std::vector<std::pair<oci::Digest, std::string>> untagged;
+  BERTH_TRY(db_->Write([&](Tx& tx) -> Result<void> {
+    if (new_image) BERTH_TRY(tx.SetImageState(id, RecordState::kComplete));
+    for (const auto& ref : refs) {
+      auto moved = BERTH_TRY(tx.SetTag(ref.String(), id));
+      if (moved) untagged.emplace_back(*moved, ref.FamiliarString());
+    }
+    return {};
+  }));
+  for (const auto& [old, name] : untagged) Emit("untag", old, name);
+  Emit("load", id, refs.empty() ? id.str() : refs.front().FamiliarString());
+  for (const auto& ref : refs) lines->push_back("Loaded image: " + ref.FamiliarString());
+  if (refs.empty()) lines->push_back("Loaded image ID: " + id.str());
+  return id;
+}
+
+Result<std::vector<std::string>> ImageService::LoadImages(int input_fd) {
+  std::vector<LoadedImage> loaded = BERTH_TRY(LoadArchive(input_fd, *content_));
+  if (loaded.empty()) return Error::InvalidArgument("no images found in the archive");
+  std::vector<std::string> lines;
+  std::lock_guard lock(mu_);
+  for (const auto& img : loaded) BERTH_TRY(RecordLoaded(img, &lines));
+  return lines;
+}
+
+Result<std::vector<std::string>> ImageService::LoadImages(
+    const std::function<Result<size_t>(char*, size_t)>& read) {
+  // LoadArchive reads an fd: a thread pumps read into a socket pair (send with MSG_NOSIGNAL,
+  // so a reader that stops early is an error for the pump, not a SIGPIPE).
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return Error::FromErrno(errno, "socketpair");
+  Fd reader(sv[0]), writer(sv[1]);
+  std::optional<Error> pump_error;
+  std::thread pump([&] {
+    std::vector<char> buf(1 << 20);
+    for (bool open = true; open;) {
+      auto n = read(buf.data(), buf.size());
+      if (!n) {
+        pump_error = std::move(n).error();
+        break;
+      }
+      if (*n == 0) break;
+      for (size_t off = 0; off < *n;) {
+        ssize_t w = ::send(writer.get(), buf.data() + off, *n - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+          open = false;  // the loader stopped reading
+          break;
+        }
+        off += static_cast<size_t>(w);
+      }
+    }
+    ::shutdown(writer.get(), SHUT_WR);
+  });
+  auto result = LoadImages(reader.get());
+  ::shutdown(reader.get(), SHUT_RDWR);  // a pump blocked in send() gets EPIPE
+  pump.join();
+  if (pump_error && !result) return pump_error->Wrap("read the archive");
+  return result;
+}
+
+Result<void> ImageService::SaveImages(const std::vector<std::string>& names, int output_fd) {
+  if (names.empty()) return Error::InvalidArgument("no image names given");
+  std::vector<SaveImage> images;
+  std::map<oci::Digest, size_t> index;
+  BERTH_TRY(db_->Read([&](Tx& tx) -> Result<void> {
+    for (const auto& name : names) {
+      oci::Digest id = BERTH_TRY(Resolve(tx, name));
+      // Given by a tag that names it: the archive keeps the tag.
+      std::optional<std::string> tag;
+      if (auto ref = oci::Reference::ParseNormalized(name); ref && !ref->has_digest()) {
+        auto full = ref->WithDefaultTag();
+        if (auto t = tx.ResolveTag(full.String()); t && *t == id) tag = full.FamiliarString();
+      }
+      auto [it, inserted] = index.emplace(id, images.size());
+      if (inserted) {
+        ImageRecord rec = BERTH_TRY(tx.GetImage(id));
+        SaveImage s;
+        s.config_digest = id;
+        for (const auto& l : rec.layers) {
+          auto lr = tx.GetLayer(l.chain_id);
+          std::string media = lr && lr->blob_digest == l.blob_digest ? lr->media_type : "";
+          s.layers.push_back({l.blob_digest, media, l.diff_id});
+        }
+        images.push_back(std::move(s));
+      }
+      auto& tags = images[it->second].repo_tags;
+      if (tag && std::find(tags.begin(), tags.end(), *tag) == tags.end()) tags.push_back(*tag);
+    }
+    return {};
+  }));
+  return SaveArchive(images, *content_, output_fd);
+}
+
+}  // namespace berth::image
