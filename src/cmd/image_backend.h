@@ -23,6 +23,13 @@ class DaemonImages : public api::routes::ImageBackend {
   Result<std::pair<std::vector<api::routes::ImageDeleteItem>, int64_t>> PruneImages(
       const api::routes::ImageFilters& filters) override;
   Result<std::pair<int64_t, std::vector<api::routes::ImageSummary>>> ImageDiskUsage() override;
+  Result<std::vector<std::string>> LoadImages(
+      const std::function<Result<size_t>(char*, size_t)>& read) override {
+    return service_->LoadImages(read);
+  }
+  Result<void> SaveImages(const std::vector<std::string>& names, int output_fd) override {
+    return service_->SaveImages(names, output_fd);
+  }
 
  private:
   image::ImageService* service_;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/routes/fd_response.h"
+
 namespace berth::api::routes {
 namespace {
 
@@ -163,6 +165,37 @@ Response Create(ImageBackend* b, Request& req) {
   return resp;
 }
 
+// POST /images/load: Docker's JSON message stream, one {"stream": "Loaded image: …\n"} a line.
+// The archive is read whole before the answer starts, so an error is an ordinary error response
+// (the docker CLI prints "Error response from daemon: …").
+Response Load(ImageBackend* b, Request& req) {
+  auto read = [&req](char* buf, size_t n) -> Result<size_t> {
+    if (req.body_stream) return req.body_stream->Read(buf, n);
+    return size_t{0};
+  };
+  auto lines = b->LoadImages(read);
+  if (!lines) return ErrorResponse(lines.error());
+  std::string body;
+  for (const auto& l : *lines) body += ordered_json({{"stream", l + "\n"}}).dump() + "\r\n";
+  return JsonResponse(200, std::move(body));
+}
+
+Response SaveNames(ImageBackend* b, std::vector<std::string> names) {
+  if (names.empty()) return ErrorResponse(Error::InvalidArgument("no image names given"));
+  return FdStreamResponse(
+      [b, names = std::move(names)](int fd) -> Result<void> { return b->SaveImages(names, fd); },
+      "application/x-tar");
+}
+
+Response SaveOne(ImageBackend* b, Request& req) { return SaveNames(b, {req.params["name"]}); }
+
+Response SaveMany(ImageBackend* b, Request& req) {
+  std::vector<std::string> names;
+  auto range = req.query.equal_range("names");
+  for (auto it = range.first; it != range.second; ++it) names.push_back(it->second);
+  return SaveNames(b, std::move(names));
+}
+
 Response Prune(ImageBackend* b, Request& req) {
   auto filters = FiltersOf(req);
   if (!filters) return ErrorResponse(filters.error());
@@ -218,6 +251,9 @@ void AddImageRoutes(Router* router, ImageBackend* backend) {
   router->Add("GET", "/images/json", bind(ListImages));
   router->Add("POST", "/images/create", bind(Create), /*stream_body=*/true);
   router->Add("POST", "/images/prune", bind(Prune));
+  router->Add("POST", "/images/load", bind(Load), /*stream_body=*/true);
+  router->Add("GET", "/images/get", bind(SaveMany));
+  router->Add("GET", "/images/{name*}/get", bind(SaveOne));
   router->Add("GET", "/system/df", bind(DiskUsage));
   router->Add("GET", "/images/{name*}/json", bind(InspectImage));
   router->Add("GET", "/images/{name*}/history", bind(History));

@@ -1,7 +1,8 @@
 #pragma once
 
 // The image routes of the Engine API: /images/json, /images/{name}/json, /history, /tag,
-// DELETE /images/{name}, /images/create?fromSrc=-, /images/prune, /system/df, with Docker's
+// DELETE /images/{name}, /images/create?fromSrc=-, /images/prune, /system/df, /images/load,
+// /images/{name}/get and /images/get?names=, with Docker's
 // JSON shapes (api/types/image). The routes know nothing of the stores: they speak to an
 // ImageBackend, which berthd implements over the image service.
 
@@ -94,6 +95,13 @@ class ImageBackend {
   /// Returns the deleted items and the bytes reclaimed.
   virtual Result<std::pair<std::vector<ImageDeleteItem>, int64_t>> PruneImages(
       const ImageFilters& filters) = 0;
+  /// `docker load`: reads an image archive with read (0 at its end); returns Docker's lines
+  /// ("Loaded image: busybox:latest", "Loaded image ID: sha256:…").
+  virtual Result<std::vector<std::string>> LoadImages(
+      const std::function<Result<size_t>(char*, size_t)>& read) = 0;
+  /// `docker save`: writes the images names names as one tar to output_fd (a pipe). An error
+  /// before the first byte becomes the HTTP error; after it, the response is cut.
+  virtual Result<void> SaveImages(const std::vector<std::string>& names, int output_fd) = 0;
   /// LayersSize and the images with SharedSize and Containers filled in.
   virtual Result<std::pair<int64_t, std::vector<ImageSummary>>> ImageDiskUsage() = 0;
 };
