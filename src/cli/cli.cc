@@ -23,6 +23,8 @@ const CommandEntry kCommands[] = {
     {"rmi", "Remove one or more images", CmdRmi},
     {"import", "Import the contents from a tarball to create a filesystem image", CmdImport},
     {"inspect", "Return low-level information on Docker objects", CmdInspect},
+    {"save", "Save one or more images to a tar archive (streamed to STDOUT by default)", CmdSave},
+    {"load", "Load an image from a tar archive or STDIN", CmdLoad},
     {"system", "Manage Berth", CmdSystem},
 };
 

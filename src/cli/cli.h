@@ -45,6 +45,8 @@ Result<int> CmdImport(Env& env);    // import, image import
 Result<int> CmdInspect(Env& env);   // inspect, image inspect
 Result<int> CmdPrune(Env& env);     // image prune
 Result<int> CmdSystemDf(Env& env);  // system df
+Result<int> CmdSave(Env& env);      // save, image save
+Result<int> CmdLoad(Env& env);      // load, image load
 Result<int> CmdImage(Env& env);     // image SUBCOMMAND
 Result<int> CmdSystem(Env& env);    // system SUBCOMMAND
 

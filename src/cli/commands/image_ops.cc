@@ -224,6 +224,8 @@ Result<int> CmdImage(Env& env) {
   if (sub == "history") return CmdHistory(rest);
   if (sub == "import") return CmdImport(rest);
   if (sub == "prune") return CmdPrune(rest);
+  if (sub == "save") return CmdSave(rest);
+  if (sub == "load") return CmdLoad(rest);
   return Error::InvalidArgument("berth: 'image " + sub +
                                 "' is not a berth command.\nSee 'berth image --help'");
 }

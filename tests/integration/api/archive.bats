@@ -111,3 +111,26 @@ PY
   run -0 docker images --format '{{.Repository}}'
   assert_eq "$output" "good"
 }
+
+@test "berth save and load" {
+  run -0 berth import "$BB_TAR" bb:1
+  local id=$output
+  run -0 berth save -o "$TEST_DIR/b.tar" bb:1
+  run -0 berth rmi bb:1
+  run -0 berth load -i "$TEST_DIR/b.tar"
+  assert_eq "$output" "Loaded image: bb:1"
+  run -0 bash -c "BERTH_HOST=unix://$SOCK '$BERTH' save bb:1 >'$TEST_DIR/c.tar'"
+  cmp "$TEST_DIR/b.tar" "$TEST_DIR/c.tar" || fail "two saves differ"
+  run -0 berth rmi bb:1
+  run -0 bash -c "BERTH_HOST=unix://$SOCK '$BERTH' load -q <'$TEST_DIR/c.tar'"
+  assert_eq "$output" "Loaded image: bb:1"
+  run -0 berth inspect -f '{{.Id}}' bb:1
+  assert_eq "$output" "$id"
+  run -1 berth save nosuch -o "$TEST_DIR/n.tar"
+  assert_contains "$output" "No such image: nosuch"
+  [[ ! -e $TEST_DIR/n.tar ]] || fail "a failed save left its file"
+  if command -v script >/dev/null; then
+    run -1 script -qec "BERTH_HOST=unix://$SOCK '$BERTH' save bb:1" /dev/null
+    assert_contains "$output" "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+  fi
+}
