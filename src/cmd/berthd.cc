@@ -15,7 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "api/events/event_bus.h"
 #include "api/http/server.h"
+#include "api/routes/events.h"
 #include "api/routes/images.h"
 #include "api/routes/system.h"
 #include "cmd/image_backend.h"
@@ -184,11 +186,20 @@ int Main(int argc, char** argv) {
     logger.Error("{}", stores.error().message());
     return 1;
   }
+  // Image events (import, load, tag, untag, delete) for GET /events.
+  api::events::EventBus bus;
+  stores->images->SetEventSink(
+      [&bus](std::string_view action, std::string_view id, std::string_view name) {
+        api::events::Event e{.type = "image", .action = std::string(action), .id = std::string(id)};
+        e.attributes["name"] = name.empty() ? std::string(id) : std::string(name);
+        bus.Publish(std::move(e));
+      });
   DaemonSystem system(root, *id, stores->images.get());
   cmd::DaemonImages images(stores->images.get());
   api::Router router;
   api::routes::AddSystemRoutes(&router, &system);
   api::routes::AddImageRoutes(&router, &images);
+  api::routes::AddEventRoutes(&router, &bus);
   api::ServerOptions options;
   options.common_headers = api::routes::CommonHeaders();
   api::Server server(router, options);
@@ -200,6 +211,7 @@ int Main(int argc, char** argv) {
     int sig = 0;
     sigwait(&sigs, &sig);
     logger.Info("received signal {}, shutting down", sig);
+    bus.Close();  // ends the event streams
     server.Stop();
   });
   logger.Info({{"root", root}, {"socket", socket_path}}, "berthd {} serving API {}",

@@ -134,3 +134,19 @@ PY
     assert_contains "$output" "cowardly refusing to save to a terminal. Use the -o flag or redirect"
   fi
 }
+
+@test "docker events --since 0 --until now shows the image events and exits" {
+  run -0 docker import "$BB_TAR" ev:1
+  local id=$output
+  run -0 docker tag ev:1 ev:2
+  run -0 docker rmi ev:2
+  run -0 docker rmi ev:1
+  sleep 1.1
+  run -0 docker events --since 0 --until "$(date +%s)" --format '{{.Action}} {{.Actor.Attributes.name}}'
+  assert_eq "$output" $'import ev:1\ntag ev:1\ntag ev:2\nuntag ev:2\nuntag ev:1\ndelete '"$id"
+  run -0 docker events --since 0 --until "$(date +%s)" --filter event=tag --filter image=ev:2 \
+    --format '{{.Type}} {{.Action}} {{.ID}}'
+  assert_eq "$output" "image tag $id"
+  run -1 docker events --since 0 --until "$(date +%s)" --filter bogus=1
+  assert_contains "$output" "invalid filter 'bogus'"
+}

@@ -1,0 +1,71 @@
+#include "api/routes/events.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "api/routes/images.h"
+
+namespace berth::api::routes {
+namespace {
+
+using events::Event;
+using events::EventBus;
+using std::chrono::nanoseconds;
+using std::chrono::steady_clock;
+
+int64_t NowNano() {
+  return std::chrono::duration_cast<nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Response Events(EventBus* bus, Request& req) {
+  int64_t now = NowNano();
+  std::optional<int64_t> since, until;
+  for (auto [key, slot] : {std::pair{"since", &since}, std::pair{"until", &until}}) {
+    std::string v = req.Query(key);
+    if (v.empty()) continue;
+    auto t = events::ParseEventTime(v, now);
+    if (!t) return ErrorResponse(t.error());
+    *slot = *t;
+  }
+  auto parsed = ParseFilters(req.Query("filters"));
+  if (!parsed) return ErrorResponse(parsed.error());
+  auto filter = events::MakeFilter(*parsed);
+  if (!filter) return ErrorResponse(filter.error());
+  uint64_t start = since ? 0 : bus->Last();
+  Response res;
+  res.Header("Content-Type", "application/json");
+  res.stream = [bus, since, until, start, filter = *filter](BodyWriter& out) -> Result<void> {
+    uint64_t cursor = start;
+    for (;;) {
+      int64_t now = NowNano();
+      bool past = until && *until <= now;
+      // Wake at least each second, and when `until` passes.
+      auto deadline = steady_clock::now();
+      if (!past) {
+        int64_t wait = 1000000000;
+        if (until) wait = std::min(wait, *until - now);
+        deadline += nanoseconds(wait);
+      }
+      std::vector<Event> got;
+      bool open = bus->Wait(&cursor, &got, deadline);
+      for (const auto& e : got) {
+        if ((since && e.time_nano < *since) || (until && e.time_nano > *until)) continue;
+        if (!filter.Matches(e)) continue;
+        BERTH_TRY(out.Write(events::EventJson(e) + "\n"));
+      }
+      if (past || !open) return {};
+    }
+  };
+  return res;
+}
+
+}  // namespace
+
+void AddEventRoutes(Router* router, events::EventBus* bus) {
+  router->Add("GET", "/events", [bus](Request& req) { return Events(bus, req); });
+}
+
+}  // namespace berth::api::routes
