@@ -25,6 +25,7 @@ const CommandEntry kCommands[] = {
     {"inspect", "Return low-level information on Docker objects", CmdInspect},
     {"save", "Save one or more images to a tar archive (streamed to STDOUT by default)", CmdSave},
     {"load", "Load an image from a tar archive or STDIN", CmdLoad},
+    {"info", "Display system-wide information", CmdInfo},
     {"system", "Manage Berth", CmdSystem},
 };
 

@@ -48,6 +48,7 @@ Result<int> CmdSystemDf(Env& env);  // system df
 Result<int> CmdSave(Env& env);      // save, image save
 Result<int> CmdLoad(Env& env);      // load, image load
 Result<int> CmdImage(Env& env);     // image SUBCOMMAND
+Result<int> CmdInfo(Env& env);      // info, system info
 Result<int> CmdSystem(Env& env);    // system SUBCOMMAND
 
 }  // namespace berth::cli

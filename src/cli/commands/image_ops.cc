@@ -235,6 +235,10 @@ Result<int> CmdSystem(Env& env) {
     Env rest{env.client, std::vector<std::string>(env.args.begin() + 1, env.args.end())};
     return CmdSystemDf(rest);
   }
+  if (!env.args.empty() && env.args[0] == "info") {
+    Env rest{env.client, std::vector<std::string>(env.args.begin() + 1, env.args.end())};
+    return CmdInfo(rest);
+  }
   return Error::InvalidArgument("Usage:  berth system COMMAND\n\nManage Berth");
 }
 

@@ -35,3 +35,13 @@ BERTH=${BERTH:-$BERTH_BIN/berth}
   run -1 "$BERTH" frobnicate
   assert_contains "$output" "'frobnicate' is not a berth command"
 }
+
+@test "berth info and system info report what docker info reports" {
+  run -0 env BERTH_HOST="unix://$SOCK" "$BERTH" info
+  assert_contains "$output" " Docker Root Dir: $ROOT"
+  assert_contains "$output" " CPUs: $(nproc)"
+  local want
+  want=$(docker info --format '{{.Images}} {{.DockerRootDir}} {{.ID}}')
+  run -0 env BERTH_HOST="unix://$SOCK" "$BERTH" system info --format '{{.Images}} {{.DockerRootDir}} {{.ID}}'
+  assert_eq "$output" "$want"
+}
