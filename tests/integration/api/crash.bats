@@ -16,7 +16,7 @@ KILL_POINTS=${BERTH_CRASH_POINTS:-"0.2 0.5 0.85"}
 
 setup() {
   api_setup
-  command -v sqlite3 >/dev/null || skip "needs sqlite3"
+  command -v sqlite3 >/dev/null && command -v jq >/dev/null || skip "needs sqlite3 and jq"
   DATA=$TEST_DIR/data
   mkdir -p "$DATA"
 }

@@ -18,7 +18,9 @@ setup() {
   HAD_DOCKER0=0
   ip link show docker0 >/dev/null 2>&1 && HAD_DOCKER0=1
   IP_FORWARD=$(cat /proc/sys/net/ipv4/ip_forward)
-  dockerd_start "$TEST_DIR/dockerd" || fail "private dockerd did not start"
+  # a peer that cannot run here makes the test skip, not fail
+  dockerd_start "$TEST_DIR/dockerd" 2>"$TEST_DIR/dockerd-start.err" ||
+    skip "private dockerd did not start: $(tail -3 "$TEST_DIR/dockerd-start.err")"
 }
 
 teardown() {
