@@ -212,6 +212,9 @@ void* Server::ConnectionThread(void* p) {
 void Server::HandleConnection(int fd) {
   FdStream stream(fd);
   beast::flat_buffer buffer;
+  // Beast reads min(free capacity, 64 KiB) at a time, and at least 512 bytes: without room
+  // reserved a 100 MB body arrives in ~200,000 reads of 512 bytes.
+  buffer.reserve(64 << 10);
   for (;;) {
     Parser parser;
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
