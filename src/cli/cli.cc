@@ -77,6 +77,20 @@ Result<std::string> Call(api::Client& client, const std::string& method, const s
   return r.body;
 }
 
+Result<std::string> FormatFlagOnly(const std::vector<std::string>& args, const char* command) {
+  std::string format;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "-f" || a == "--format") && i + 1 < args.size())
+      format = args[++i];
+    else if (a.rfind("--format=", 0) == 0)
+      format = a.substr(9);
+    else
+      return Error::InvalidArgument("unknown flag: " + a + "\nSee 'berth " + command + " --help'.");
+  }
+  return format;
+}
+
 int Main(const std::vector<std::string>& argv) {
   std::string host = api::Client::DefaultHost();
   size_t i = 1;

@@ -36,6 +36,10 @@ Result<std::string> Call(api::Client& client, const std::string& method, const s
 /// Percent-encodes a query value.
 std::string QueryEscape(std::string_view s);
 
+/// For commands whose only flag is -f/--format TEMPLATE: the template ("" if not given); any
+/// other argument is docker's "unknown flag" error naming the command.
+Result<std::string> FormatFlagOnly(const std::vector<std::string>& args, const char* command);
+
 Result<int> CmdVersion(Env& env);
 Result<int> CmdImages(Env& env);    // images, image ls
 Result<int> CmdHistory(Env& env);   // history, image history

@@ -35,16 +35,7 @@ std::string BinarySize(double bytes) {
 }  // namespace
 
 Result<int> CmdInfo(Env& env) {
-  std::string format;
-  for (size_t i = 0; i < env.args.size(); ++i) {
-    const std::string& a = env.args[i];
-    if ((a == "-f" || a == "--format") && i + 1 < env.args.size())
-      format = env.args[++i];
-    else if (a.rfind("--format=", 0) == 0)
-      format = a.substr(9);
-    else
-      return Error::InvalidArgument("unknown flag: " + a + "\nSee 'berth info --help'.");
-  }
+  std::string format = BERTH_TRY(FormatFlagOnly(env.args, "info"));
   std::string text = BERTH_TRY(GetJson(*env.client, "/info"));
   json info = json::parse(text, nullptr, false);
   if (!info.is_object()) return Error::Internal("Error response from daemon: invalid /info answer");

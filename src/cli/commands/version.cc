@@ -40,16 +40,7 @@ std::string Str(const json& j, const char* key) {
 }  // namespace
 
 Result<int> CmdVersion(Env& env) {
-  std::string format;
-  for (size_t i = 0; i < env.args.size(); ++i) {
-    const std::string& a = env.args[i];
-    if ((a == "-f" || a == "--format") && i + 1 < env.args.size())
-      format = env.args[++i];
-    else if (a.rfind("--format=", 0) == 0)
-      format = a.substr(9);
-    else
-      return Error::InvalidArgument("unknown flag: " + a + "\nSee 'berth version --help'.");
-  }
+  std::string format = BERTH_TRY(FormatFlagOnly(env.args, "version"));
   json data = {{"Client", ClientInfo()}};
   auto server_text = GetJson(*env.client, "/version");
   if (server_text) {
