@@ -115,6 +115,26 @@ Result<void> MakeDir(const std::string& path) {
   return MkdirAll(path, 0755);
 }
 
+namespace {
+
+// The child cgroups of dir (its subdirectories); none if dir is gone.
+Result<std::vector<std::string>> ChildCgroups(const std::string& dir) {
+  std::vector<std::string> children;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    if (errno == ENOENT) return children;
+    return Error::FromErrno(errno, "open " + dir);
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (e->d_type == DT_DIR && n != "." && n != "..") children.emplace_back(n);
+  }
+  ::closedir(d);
+  return children;
+}
+
+}  // namespace
+
 Result<void> CollectPids(const std::string& dir, std::vector<pid_t>* out) {
   auto procs = ReadFile(dir, "cgroup.procs");
   if (!procs) {
@@ -124,17 +144,7 @@ Result<void> CollectPids(const std::string& dir, std::vector<pid_t>* out) {
   for (const auto& line : Split(*procs, '\n', true)) {
     if (auto v = ParseUint(line)) out->push_back(static_cast<pid_t>(*v));
   }
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) {
-    if (errno == ENOENT) return {};
-    return Error::FromErrno(errno, "open " + dir);
-  }
-  std::vector<std::string> children;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view n = e->d_name;
-    if (e->d_type == DT_DIR && n != "." && n != "..") children.emplace_back(n);
-  }
-  ::closedir(d);
+  std::vector<std::string> children = BERTH_TRY(ChildCgroups(dir));
   for (const auto& c : children) BERTH_TRY(CollectPids(Join(dir, c), out));
   return {};
 }
@@ -185,17 +195,7 @@ Result<void> RmdirRetrying(const std::string& dir) {
 }  // namespace
 
 Result<void> RemoveCgroup(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) {
-    if (errno == ENOENT) return {};
-    return Error::FromErrno(errno, "open " + dir);
-  }
-  std::vector<std::string> children;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view n = e->d_name;
-    if (e->d_type == DT_DIR && n != "." && n != "..") children.emplace_back(n);
-  }
-  ::closedir(d);
+  std::vector<std::string> children = BERTH_TRY(ChildCgroups(dir));
   for (const auto& c : children) BERTH_TRY(RemoveCgroup(Join(dir, c)));
   return RmdirRetrying(dir);
 }
