@@ -6,14 +6,9 @@ load helpers
 
 setup() {
   api_setup
-  BB_TAR=$TEST_DIR/busybox.tar
-  "$BERTH_SRC/scripts/make-rootfs-busybox" "$TEST_DIR/rootfs" >/dev/null 2>&1 || skip "no busybox rootfs"
-  tar -C "$TEST_DIR/rootfs" -c . >"$BB_TAR"
+  busybox_tar
 }
 teardown() { api_teardown; }
-
-BERTH=${BERTH:-$BERTH_BIN/berth}
-berth() { BERTH_HOST="unix://$SOCK" "$BERTH" "$@"; }
 
 @test "docker save, rmi, load gives the same image id" {
   run -0 docker import -c 'CMD ["sh"]' "$BB_TAR" busybox:latest

@@ -6,7 +6,6 @@ load helpers
 setup() { api_setup; }
 teardown() { api_teardown; }
 
-BERTH=${BERTH:-$BERTH_BIN/berth}
 
 @test "berth version prints the client and the server" {
   run -0 env BERTH_HOST="unix://$SOCK" "$BERTH" version

@@ -35,6 +35,18 @@ docker() {
   DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker-config" timeout 30 "$DOCKER_CLI" "$@"
 }
 
+BERTH=${BERTH:-$BERTH_BIN/berth}
+# berth ARGS...: berth's own CLI pointed at this test's daemon.
+berth() { BERTH_HOST="unix://$SOCK" "$BERTH" "$@"; }
+
+# busybox_tar: BB_TAR, a busybox root filesystem tarball in the test's directory (skips the
+# test when busybox-static is missing).
+busybox_tar() {
+  BB_TAR=$TEST_DIR/busybox.tar
+  "$BERTH_SRC/scripts/make-rootfs-busybox" "$TEST_DIR/rootfs" >/dev/null 2>&1 || skip "no busybox rootfs"
+  tar -C "$TEST_DIR/rootfs" -c . >"$BB_TAR"
+}
+
 api_setup() {
   ((EUID == 0)) || skip "needs root"
   [[ -x $BERTHD ]] || skip "berthd not built"
