@@ -23,14 +23,8 @@ class FdStream {
 
   template <typename MutableBuffers>
   size_t read_some(const MutableBuffers& buffers, error_code& ec) {
-    struct iovec iov[16];
-    int n = 0;
-    for (auto it = net::buffer_sequence_begin(buffers);
-         it != net::buffer_sequence_end(buffers) && n < 16; ++it) {
-      net::mutable_buffer b(*it);
-      if (b.size() == 0) continue;
-      iov[n++] = {b.data(), b.size()};
-    }
+    struct iovec iov[kMaxIov];
+    int n = ToIovec(buffers, iov);
     if (n == 0) return 0;
     for (;;) {
       ssize_t r = ::readv(fd_, iov, n);
@@ -56,14 +50,8 @@ class FdStream {
   }
   template <typename ConstBuffers>
   size_t write_some(const ConstBuffers& buffers, error_code& ec) {
-    struct iovec iov[16];
-    int n = 0;
-    for (auto it = net::buffer_sequence_begin(buffers);
-         it != net::buffer_sequence_end(buffers) && n < 16; ++it) {
-      net::const_buffer b(*it);
-      if (b.size() == 0) continue;
-      iov[n++] = {const_cast<void*>(b.data()), b.size()};
-    }
+    struct iovec iov[kMaxIov];
+    int n = ToIovec(buffers, iov);
     if (n == 0) return 0;
     struct msghdr msg = {};
     msg.msg_iov = iov;
@@ -88,6 +76,21 @@ class FdStream {
   }
 
  private:
+  static constexpr int kMaxIov = 16;
+
+  // The non-empty buffers of a sequence (at most kMaxIov) as iovecs; returns how many.
+  template <typename Buffers>
+  static int ToIovec(const Buffers& buffers, struct iovec* iov) {
+    int n = 0;
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers) && n < kMaxIov; ++it) {
+      net::const_buffer b(*it);
+      if (b.size() == 0) continue;
+      iov[n++] = {const_cast<void*>(b.data()), b.size()};
+    }
+    return n;
+  }
+
   int fd_;
 };
 
