@@ -42,7 +42,9 @@ start_detached() {
   set_resource .memory '{"limit": 33554432, "swap": 33554432}'
   # tail keeps all of a newline-free input in memory: 100 MiB against a 32 MiB limit. The
   # subshell's status (137 if the OOM killer took tail) goes to a file the host can read.
-  set_args sh -c '(head -c 100m /dev/zero | tail); echo $? >/tmp/rc'
+  # The subshell raises its own oom_score_adj (raising needs no privilege) so the OOM killer
+  # takes the allocation, never the shell that records its status.
+  set_args sh -c '(echo 1000 >/proc/self/oom_score_adj; head -c 100m /dev/zero | tail); echo $? >/tmp/rc'
   start_detached
   wait_status "$CID" stopped 60
   assert_eq "$(cat "$BUNDLE/rootfs/tmp/rc")" 137 "exit status of the allocation"
