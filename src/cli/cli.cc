@@ -40,7 +40,24 @@ void Usage() {
 
 }  // namespace
 
-std::string ApiPrefix() { return "/v1.51"; }
+namespace {
+std::string api_prefix = "/v1.51";
+}
+
+std::string ApiPrefix() { return api_prefix; }
+
+void NegotiateApiVersion(api::Client& client) {
+  // As the docker CLI: HEAD /_ping, then min(ours, the daemon's Api-Version); no answer keeps
+  // ours (the command's own request then reports the daemon missing).
+  auto r = client.Do("HEAD", "/_ping");
+  if (!r) return;
+  auto it = r->headers.find("api-version");
+  if (it == r->headers.end()) return;
+  int major = 0, minor = 0;
+  if (std::sscanf(it->second.c_str(), "%d.%d", &major, &minor) != 2) return;
+  if (major < 1 || (major == 1 && minor < 51))
+    api_prefix = "/v" + std::to_string(major) + "." + std::to_string(minor);
+}
 
 std::string QueryEscape(std::string_view s) {
   std::string out;
@@ -118,6 +135,7 @@ int Main(const std::vector<std::string>& argv) {
   for (const auto& c : kCommands) {
     if (name != c.name) continue;
     api::Client client(host);
+    NegotiateApiVersion(client);
     Env env{&client, std::vector<std::string>(argv.begin() + static_cast<long>(i) + 1, argv.end())};
     auto code = c.fn(env);
     if (code) return *code;

@@ -21,8 +21,11 @@ struct Env {
 /// the daemon refuses a run). Errors are printed to stderr as docker prints them.
 int Main(const std::vector<std::string>& argv);
 
-/// The API version prefix every request uses ("/v1.51").
+/// The API version prefix every request uses ("/v1.51", or the daemon's lower version once
+/// NegotiateApiVersion has asked it).
 std::string ApiPrefix();
+/// HEAD /_ping and use min(1.51, the daemon's Api-Version) from then on, as the docker CLI does.
+void NegotiateApiVersion(api::Client& client);
 
 /// GETs path (below the version prefix) and parses the JSON; a non-2xx answer becomes an
 /// Error with the daemon's message ("Error response from daemon: ...").
