@@ -20,7 +20,75 @@ namespace {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
+// What a request needs besides its method, path and body, as Do sends them.
+http::request<http::string_body> MakeRequest(
+    std::string_view method, std::string_view path, std::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  http::request<http::string_body> req{http::string_to_verb(std::string(method)), std::string(path),
+                                       11};
+  req.set(http::field::host, "berth");
+  req.set(http::field::user_agent, "berth-cli/0.1.0");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    req.body() = std::string(body);
+    req.prepare_payload();
+  }
+  return req;
+}
+
+std::map<std::string, std::string> LowercaseHeaders(const http::fields& fields) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : fields) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out[name] = std::string(f.value());
+  }
+  return out;
+}
+
 }  // namespace
+
+struct PendingResponse::Impl {
+  Fd fd;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  std::map<std::string, std::string> headers;
+  std::string host;
+};
+
+PendingResponse::PendingResponse(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PendingResponse::~PendingResponse() = default;
+
+int PendingResponse::status() const {
+  return impl_ ? static_cast<int>(impl_->parser.get().result_int()) : 0;
+}
+
+const std::map<std::string, std::string>& PendingResponse::headers() const {
+  static const std::map<std::string, std::string> kNone;
+  return impl_ ? impl_->headers : kNone;
+}
+
+int PendingResponse::fd() const { return impl_ ? impl_->fd.get() : -1; }
+
+Result<std::string> PendingResponse::ReadBody() {
+  if (!impl_) return Error::FailedPrecondition("response already taken over");
+  if (impl_->parser.get().result_int() == 101) return std::string();
+  internal::FdStream stream(impl_->fd.get());
+  boost::system::error_code ec;
+  if (!impl_->parser.is_done()) http::read(stream, impl_->buffer, impl_->parser, ec);
+  if (ec) return Error::Unavailable("read from " + impl_->host + ": " + ec.message());
+  return std::move(impl_->parser.get().body());
+}
+
+PendingResponse::Raw PendingResponse::TakeConnection() {
+  Raw raw;
+  if (!impl_) return raw;
+  auto data = impl_->buffer.data();
+  raw.buffered.assign(static_cast<const char*>(data.data()), data.size());
+  raw.fd = std::move(impl_->fd);
+  impl_.reset();
+  return raw;
+}
 
 Client::Client(std::string host) : host_(std::move(host)) {
   socket_path_ = host_.rfind("unix://", 0) == 0 ? host_.substr(7) : host_;
@@ -36,7 +104,7 @@ std::string Client::DefaultHost() {
   return "unix:///run/berth/berth.sock";
 }
 
-Result<void> Client::Connect() {
+Result<Fd> Client::Dial() const {
   auto unavailable = [&] {
     return Error::Unavailable("Cannot connect to the Berth daemon at " + host_ +
                               ". Is the berthd daemon running?");
@@ -56,7 +124,11 @@ Result<void> Client::Connect() {
           "permission denied while trying to connect to the Berth daemon socket at " + host_);
     return unavailable();
   }
-  fd_ = std::move(fd);
+  return fd;
+}
+
+Result<void> Client::Connect() {
+  fd_ = BERTH_TRY(Dial());
   return {};
 }
 
@@ -68,15 +140,7 @@ Result<ClientResponse> Client::Do(std::string_view method, std::string_view path
     bool reused = fd_.valid();
     if (!fd_) BERTH_TRY(Connect());
     internal::FdStream stream(fd_.get());
-    http::request<http::string_body> req{http::string_to_verb(std::string(method)),
-                                         std::string(path), 11};
-    req.set(http::field::host, "berth");
-    req.set(http::field::user_agent, "berth-cli/0.1.0");
-    for (const auto& [k, v] : headers) req.set(k, v);
-    if (!body.empty() || method == "POST" || method == "PUT") {
-      req.body() = std::string(body);
-      req.prepare_payload();
-    }
+    auto req = MakeRequest(method, path, body, headers);
     boost::system::error_code ec;
     http::write(stream, req, ec);
     if (ec) {
@@ -100,11 +164,7 @@ Result<ClientResponse> Client::Do(std::string_view method, std::string_view path
     }
     ClientResponse out;
     out.status = static_cast<int>(parser.get().result_int());
-    for (const auto& f : parser.get()) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.headers[name] = std::string(f.value());
-    }
+    out.headers = LowercaseHeaders(parser.get());
     bool keep = parser.get().keep_alive();
     char chunk[65536];
     bool stop = false;
@@ -131,6 +191,33 @@ Result<ClientResponse> Client::Do(std::string_view method, std::string_view path
     return out;
   }
   return Error::Unavailable("Cannot connect to the Berth daemon at " + host_);
+}
+
+Result<std::unique_ptr<PendingResponse>> Client::Send(
+    std::string_view method, std::string_view path, std::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto impl = std::make_unique<PendingResponse::Impl>();
+  impl->fd = BERTH_TRY(Dial());
+  impl->host = host_;
+  internal::FdStream stream(impl->fd.get());
+  auto req = MakeRequest(method, path, body, headers);
+  boost::system::error_code ec;
+  http::write(stream, req, ec);
+  if (ec) return Error::Unavailable("send to " + host_ + ": " + ec.message());
+  impl->parser.body_limit(64u << 20);
+  // The headers only: what follows them (a hijacked stream) stays in the buffer for the caller.
+  http::read_header(stream, impl->buffer, impl->parser, ec);
+  if (ec) return Error::Unavailable("read from " + host_ + ": " + ec.message());
+  impl->headers = LowercaseHeaders(impl->parser.get());
+  return std::make_unique<PendingResponse>(std::move(impl));
+}
+
+Result<std::unique_ptr<PendingResponse>> Client::Hijack(
+    std::string_view method, std::string_view path, std::string_view body,
+    std::vector<std::pair<std::string, std::string>> headers) {
+  headers.emplace_back("Connection", "Upgrade");
+  headers.emplace_back("Upgrade", "tcp");
+  return Send(method, path, body, headers);
 }
 
 }  // namespace berth::api
