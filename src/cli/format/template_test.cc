@@ -29,6 +29,23 @@ TEST(TemplateTest, FieldsJsonAndText) {
   EXPECT_EQ(Render("plain"), "plain");
 }
 
+TEST(TemplateTest, FunctionsAndBlocks) {
+  EXPECT_EQ(Render("{{index .Labels \"a\"}}|{{join .List \", \"}}|{{len .List}}"), "b|x, y|2");
+  EXPECT_EQ(Render("{{range .List}}<{{.}}>{{end}}"), "<x><y>");
+  EXPECT_EQ(Render("{{range $.List}}{{$.Tag}}{{end}}"), "latestlatest");
+  EXPECT_EQ(Render("{{if .Ok}}yes{{else}}no{{end}}"), "yes");
+  EXPECT_EQ(Render("{{if eq .Tag \"x\"}}x{{else if eq .Tag \"latest\"}}l{{else}}o{{end}}"), "l");
+  EXPECT_EQ(Render("{{with .Server}}{{.Version}}{{end}}"), "0.1.0");
+  EXPECT_EQ(Render("{{.Tag | upper}} {{title \"ab cd\"}} {{printf \"%s-%d\" .Tag .Size}}"),
+            "LATEST Ab Cd latest-1234");
+  EXPECT_EQ(Render("{{- .Tag -}}  x"), "latestx");
+  auto t = Template::Parse("{{.Label \"a\"}}{{.Label \"zz\"}}!");
+  ASSERT_TRUE(t);
+  auto out = t->Execute(Data(), {{"Label", {{"a", "1"}}}});
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out, "1!");
+}
+
 TEST(TemplateTest, Tables) {
   auto t = Template::Parse("table {{.Repository}}\t{{.Tag}}\t{{.CreatedSince}}");
   ASSERT_TRUE(t);
