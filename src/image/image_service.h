@@ -37,7 +37,8 @@
 
 namespace berth::image {
 
-struct LoadedImage;  // archive_formats.h
+struct LoadedImage;    // archive_formats.h
+struct CommitOptions;  // image_commit.h
 
 /// One image as the API shows it.
 struct Image {
@@ -133,6 +134,11 @@ class ImageService {
   /// by tag keeps that tag in the archive; an id gives an untagged entry. NotFound for a name
   /// that resolves to nothing (before anything is written).
   Result<void> SaveImages(const std::vector<std::string>& names, int output_fd);
+
+  /// `docker commit`: a container's writable layer as a new image (image_commit.h); returns
+  /// its id. NotFound for a parent that is not an image; InvalidArgument for a bad reference or
+  /// change.
+  Result<oci::Digest> Commit(const CommitOptions& options);
 
   Result<std::vector<Image>> List(const ListOptions& options);
   /// By full or familiar reference, full id, "sha256:"-prefixed id or an unambiguous id
