@@ -1,9 +1,10 @@
 #pragma once
 
-// The OCI runtime specification's config.json (1.0 through 1.3) as plain data, and its parser.
-// Field names follow the spec's JSON names in snake_case. Unknown properties are ignored, as the
-// spec requires; a known property of the wrong type, or an ociVersion whose major is not 1, is an
-// InvalidArgument error naming the property ("linux.resources.memory.limit: expected integer").
+// The OCI runtime specification's config.json (1.0 through 1.3) as plain data, its parser and its
+// writer. Field names follow the spec's JSON names in snake_case. Unknown properties are ignored,
+// as the spec requires; a known property of the wrong type, or an ociVersion whose major is not 1,
+// is an InvalidArgument error naming the property ("linux.resources.memory.limit: expected
+// integer").
 
 #include <cstdint>
 #include <map>
@@ -256,6 +257,19 @@ Result<Spec> ParseSpec(std::string_view json);
 Result<Process> ParseProcess(std::string_view json);
 /// Parses linux.resources alone (runc update --resources).
 Result<Resources> ParseResources(std::string_view json);
+
+/// Writes config.json (runtime_spec_serialize.cc): 2-space indented, keys in the spec's order,
+/// ending in a newline. Every field the parser reads is written under its runtime-spec 1.2 name;
+/// an empty std::optional, empty string, empty vector or map, and a false bool are left out
+/// (the spec's omitempty), so ParseSpec(Serialize(s)) gives s back. An empty oci_version is
+/// written as kOciVersion. Invalid UTF-8 in strings becomes U+FFFD, as Go's encoding/json does.
+/// Fields the types do not keep (intelRdt's contents, timeOffsets other than monotonic and
+/// boottime) cannot come back: intelRdt is written as {} when has_intel_rdt.
+std::string Serialize(const Spec& spec);
+/// The `process` object alone, as ParseProcess reads it: compact, on one line, no newline.
+std::string SerializeProcess(const Process& process);
+/// linux.resources alone, as ParseResources reads it: compact, on one line, no newline.
+std::string SerializeResources(const Resources& resources);
 
 /// The largest config.json the parser reads (runc has none; 16 MiB is far above real ones).
 inline constexpr size_t kMaxConfigBytes = 16u << 20;
