@@ -27,6 +27,14 @@ const CommandEntry kCommands[] = {
     {"load", "Load an image from a tar archive or STDIN", CmdLoad},
     {"info", "Display system-wide information", CmdInfo},
     {"system", "Manage Berth", CmdSystem},
+    {"run", "Create and run a new container from an image", CmdRun},
+    {"create", "Create a new container", CmdCreate},
+    {"start", "Start one or more stopped containers", CmdStart},
+    {"attach", "Attach local standard input, output, and error streams to a running container",
+     CmdAttach},
+    {"exec", "Execute a command in a running container", CmdExec},
+    {"logs", "Fetch the logs of a container", CmdLogs},
+    {"wait", "Block until one or more containers stop, then print their exit codes", CmdWait},
 };
 
 void Usage() {

@@ -57,5 +57,12 @@ Result<int> CmdLoad(Env& env);      // load, image load
 Result<int> CmdImage(Env& env);     // image SUBCOMMAND
 Result<int> CmdInfo(Env& env);      // info, system info
 Result<int> CmdSystem(Env& env);    // system SUBCOMMAND
+Result<int> CmdRun(Env& env);       // run, container run
+Result<int> CmdCreate(Env& env);    // create, container create
+Result<int> CmdStart(Env& env);     // start, container start
+Result<int> CmdAttach(Env& env);    // attach, container attach
+Result<int> CmdExec(Env& env);      // exec, container exec
+Result<int> CmdLogs(Env& env);      // logs, container logs
+Result<int> CmdWait(Env& env);      // wait, container wait
 
 }  // namespace berth::cli

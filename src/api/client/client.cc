@@ -51,7 +51,7 @@ std::map<std::string, std::string> LowercaseHeaders(const http::fields& fields) 
 struct PendingResponse::Impl {
   Fd fd;
   beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
+  http::response_parser<http::buffer_body> parser;
   std::map<std::string, std::string> headers;
   std::string host;
 };
@@ -71,13 +71,32 @@ const std::map<std::string, std::string>& PendingResponse::headers() const {
 int PendingResponse::fd() const { return impl_ ? impl_->fd.get() : -1; }
 
 Result<std::string> PendingResponse::ReadBody() {
+  std::string body;
+  for (;;) {
+    bool more = BERTH_TRY(ReadSome(&body));
+    if (!more) return body;
+    if (body.size() > (64u << 20)) return Error::InvalidArgument("answer larger than 64 MiB");
+  }
+}
+
+Result<bool> PendingResponse::ReadSome(std::string* out) {
   if (!impl_) return Error::FailedPrecondition("response already taken over");
-  if (impl_->parser.get().result_int() == 101) return std::string();
+  auto& parser = impl_->parser;
+  if (parser.get().result_int() == 101 || parser.is_done()) return false;
   internal::FdStream stream(impl_->fd.get());
-  boost::system::error_code ec;
-  if (!impl_->parser.is_done()) http::read(stream, impl_->buffer, impl_->parser, ec);
-  if (ec) return Error::Unavailable("read from " + impl_->host + ": " + ec.message());
-  return std::move(impl_->parser.get().body());
+  char chunk[65536];
+  for (;;) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof chunk;
+    boost::system::error_code ec;
+    http::read_some(stream, impl_->buffer, parser, ec);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) return Error::Unavailable("read from " + impl_->host + ": " + ec.message());
+    size_t got = sizeof chunk - parser.get().body().size;
+    out->append(chunk, got);
+    if (got > 0) return true;
+    if (parser.is_done()) return false;
+  }
 }
 
 PendingResponse::Raw PendingResponse::TakeConnection() {
@@ -204,7 +223,7 @@ Result<std::unique_ptr<PendingResponse>> Client::Send(
   boost::system::error_code ec;
   http::write(stream, req, ec);
   if (ec) return Error::Unavailable("send to " + host_ + ": " + ec.message());
-  impl->parser.body_limit(64u << 20);
+  impl->parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   // The headers only: what follows them (a hijacked stream) stays in the buffer for the caller.
   http::read_header(stream, impl->buffer, impl->parser, ec);
   if (ec) return Error::Unavailable("read from " + host_ + ": " + ec.message());
@@ -218,6 +237,43 @@ Result<std::unique_ptr<PendingResponse>> Client::Hijack(
   headers.emplace_back("Connection", "Upgrade");
   headers.emplace_back("Upgrade", "tcp");
   return Send(method, path, body, headers);
+}
+
+Result<std::unique_ptr<PendingResponse>> Client::SendStream(
+    std::string_view method, std::string_view path,
+    const std::function<Result<size_t>(char* buf, size_t n)>& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto impl = std::make_unique<PendingResponse::Impl>();
+  impl->fd = BERTH_TRY(Dial());
+  impl->host = host_;
+  internal::FdStream stream(impl->fd.get());
+  http::request<http::empty_body> req{http::string_to_verb(std::string(method)), std::string(path),
+                                      11};
+  req.set(http::field::host, "berth");
+  req.set(http::field::user_agent, "berth-cli/0.1.0");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.chunked(true);
+  http::request_serializer<http::empty_body> sr{req};
+  boost::system::error_code ec;
+  http::write_header(stream, sr, ec);
+  std::string buf(256 * 1024, '\0');
+  while (!ec) {
+    size_t n = BERTH_TRY(body(buf.data(), buf.size()));
+    if (n == 0) {
+      internal::net::write(stream, http::make_chunk_last(), ec);
+      break;
+    }
+    internal::net::write(stream, http::make_chunk(internal::net::buffer(buf.data(), n)), ec);
+  }
+  // A daemon that stopped reading (an error before the end of the body) has answered: read it.
+  boost::system::error_code send_ec = ec;
+  ec = {};
+  impl->parser.body_limit(64u << 20);
+  http::read_header(stream, impl->buffer, impl->parser, ec);
+  if (ec && send_ec) return Error::Unavailable("send to " + host_ + ": " + send_ec.message());
+  if (ec) return Error::Unavailable("read from " + host_ + ": " + ec.message());
+  impl->headers = LowercaseHeaders(impl->parser.get());
+  return std::make_unique<PendingResponse>(std::move(impl));
 }
 
 }  // namespace berth::api

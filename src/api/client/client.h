@@ -39,6 +39,9 @@ class PendingResponse {
   int fd() const;
   /// Reads the rest of the body (blocking) and returns it whole, at most 64 MiB.
   Result<std::string> ReadBody();
+  /// Reads the next piece of the body as it arrives (blocking; log and event streams): false
+  /// once the body has ended, with nothing appended.
+  Result<bool> ReadSome(std::string* out);
 
   /// Takes the connection over (a 101 Switching Protocols, or a 200 whose body is a raw stream
   /// until EOF): the socket, and the bytes already read past the headers, which come first in
@@ -83,6 +86,14 @@ class Client {
   Result<std::unique_ptr<PendingResponse>> Hijack(
       std::string_view method, std::string_view path, std::string_view body = {},
       std::vector<std::pair<std::string, std::string>> headers = {});
+
+  /// Send with a request body read from body until it returns 0 (or an error, returned as is),
+  /// sent chunked as it is read: an archive of any size goes to the daemon without being held
+  /// in memory (berth load, berth import).
+  Result<std::unique_ptr<PendingResponse>> SendStream(
+      std::string_view method, std::string_view path,
+      const std::function<Result<size_t>(char* buf, size_t n)>& body,
+      const std::vector<std::pair<std::string, std::string>>& headers = {});
 
  private:
   Result<Fd> Dial() const;
