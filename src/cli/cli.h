@@ -44,25 +44,48 @@ std::string QueryEscape(std::string_view s);
 Result<std::string> FormatFlagOnly(const std::vector<std::string>& args, const char* command);
 
 Result<int> CmdVersion(Env& env);
-Result<int> CmdImages(Env& env);    // images, image ls
-Result<int> CmdHistory(Env& env);   // history, image history
-Result<int> CmdTag(Env& env);       // tag, image tag
-Result<int> CmdRmi(Env& env);       // rmi, image rm
-Result<int> CmdImport(Env& env);    // import, image import
-Result<int> CmdInspect(Env& env);   // inspect, image inspect
-Result<int> CmdPrune(Env& env);     // image prune
-Result<int> CmdSystemDf(Env& env);  // system df
-Result<int> CmdSave(Env& env);      // save, image save
-Result<int> CmdLoad(Env& env);      // load, image load
-Result<int> CmdImage(Env& env);     // image SUBCOMMAND
-Result<int> CmdInfo(Env& env);      // info, system info
-Result<int> CmdSystem(Env& env);    // system SUBCOMMAND
-Result<int> CmdRun(Env& env);       // run, container run
-Result<int> CmdCreate(Env& env);    // create, container create
-Result<int> CmdStart(Env& env);     // start, container start
-Result<int> CmdAttach(Env& env);    // attach, container attach
-Result<int> CmdExec(Env& env);      // exec, container exec
-Result<int> CmdLogs(Env& env);      // logs, container logs
-Result<int> CmdWait(Env& env);      // wait, container wait
+Result<int> CmdImages(Env& env);            // images, image ls
+Result<int> CmdHistory(Env& env);           // history, image history
+Result<int> CmdTag(Env& env);               // tag, image tag
+Result<int> CmdRmi(Env& env);               // rmi, image rm
+Result<int> CmdImport(Env& env);            // import, image import
+Result<int> CmdInspect(Env& env);           // inspect, image inspect
+Result<int> CmdPrune(Env& env);             // image prune
+Result<int> CmdSystemDf(Env& env);          // system df
+Result<int> CmdSave(Env& env);              // save, image save
+Result<int> CmdLoad(Env& env);              // load, image load
+Result<int> CmdImage(Env& env);             // image SUBCOMMAND
+Result<int> CmdInfo(Env& env);              // info, system info
+Result<int> CmdSystem(Env& env);            // system SUBCOMMAND
+Result<int> CmdRun(Env& env);               // run, container run
+Result<int> CmdCreate(Env& env);            // create, container create
+Result<int> CmdStart(Env& env);             // start, container start
+Result<int> CmdAttach(Env& env);            // attach, container attach
+Result<int> CmdExec(Env& env);              // exec, container exec
+Result<int> CmdLogs(Env& env);              // logs, container logs
+Result<int> CmdWait(Env& env);              // wait, container wait
+Result<int> CmdPs(Env& env);                // ps, container ls/list/ps
+Result<int> CmdStop(Env& env);              // stop, container stop
+Result<int> CmdKill(Env& env);              // kill, container kill
+Result<int> CmdRestart(Env& env);           // restart, container restart
+Result<int> CmdPause(Env& env);             // pause, container pause
+Result<int> CmdUnpause(Env& env);           // unpause, container unpause
+Result<int> CmdRm(Env& env);                // rm, container rm
+Result<int> CmdRename(Env& env);            // rename, container rename
+Result<int> CmdPort(Env& env);              // port, container port
+Result<int> CmdTop(Env& env);               // top, container top
+Result<int> CmdDiff(Env& env);              // diff, container diff
+Result<int> CmdUpdate(Env& env);            // update, container update
+Result<int> CmdCommit(Env& env);            // commit, container commit
+Result<int> CmdExport(Env& env);            // export, container export
+Result<int> CmdContainerPrune(Env& env);    // container prune
+Result<int> CmdContainerInspect(Env& env);  // container inspect
+Result<int> CmdImageInspect(Env& env);      // image inspect
+Result<int> CmdStats(Env& env);             // stats, container stats
+Result<int> CmdCp(Env& env);                // cp, container cp
+Result<int> CmdContainer(Env& env);         // container SUBCOMMAND
+Result<int> CmdVolume(Env& env);            // volume SUBCOMMAND
+Result<int> CmdEvents(Env& env);            // events, system events
+Result<int> CmdSystemPrune(Env& env);       // system prune
 
 }  // namespace berth::cli

@@ -129,44 +129,6 @@ Result<int> CmdImport(Env& env) {
   return 0;
 }
 
-Result<int> CmdInspect(Env& env) {
-  std::string format;
-  std::vector<std::string> names;
-  for (size_t i = 0; i < env.args.size(); ++i) {
-    const std::string& a = env.args[i];
-    if ((a == "-f" || a == "--format") && i + 1 < env.args.size())
-      format = env.args[++i];
-    else if (a.rfind("--format=", 0) == 0)
-      format = a.substr(9);
-    else if (a == "--type" && i + 1 < env.args.size())
-      ++i;
-    else
-      names.push_back(a);
-  }
-  BERTH_TRY(Usage("inspect", 1, names.size(), true));
-  nlohmann::ordered_json all = nlohmann::ordered_json::array();
-  int code = 0;
-  std::string out;
-  for (const auto& n : names) {
-    auto r = GetJson(*env.client, "/images/" + n + "/json");
-    if (!r) {
-      std::fprintf(stderr, "Error: No such object: %s\n", n.c_str());
-      code = 1;
-      continue;
-    }
-    json j = json::parse(*r, nullptr, false);
-    if (format.empty()) {
-      all.push_back(nlohmann::ordered_json::parse(*r, nullptr, false));
-    } else {
-      Template t = BERTH_TRY(Template::Parse(format));
-      out += BERTH_TRY(t.Execute(j)) + "\n";
-    }
-  }
-  if (format.empty()) out = all.dump(4) + "\n";
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  return code;
-}
-
 Result<int> CmdPrune(Env& env) {
   bool all = false, force = false;
   json filters = json::object();
@@ -220,7 +182,7 @@ Result<int> CmdImage(Env& env) {
   if (sub == "ls" || sub == "list") return CmdImages(rest);
   if (sub == "rm" || sub == "remove") return CmdRmi(rest);
   if (sub == "tag") return CmdTag(rest);
-  if (sub == "inspect") return CmdInspect(rest);
+  if (sub == "inspect") return CmdImageInspect(rest);
   if (sub == "history") return CmdHistory(rest);
   if (sub == "import") return CmdImport(rest);
   if (sub == "prune") return CmdPrune(rest);
@@ -234,6 +196,10 @@ Result<int> CmdSystem(Env& env) {
   if (!env.args.empty() && env.args[0] == "df") {
     Env rest{env.client, std::vector<std::string>(env.args.begin() + 1, env.args.end())};
     return CmdSystemDf(rest);
+  }
+  if (!env.args.empty() && (env.args[0] == "prune" || env.args[0] == "events")) {
+    Env rest{env.client, std::vector<std::string>(env.args.begin() + 1, env.args.end())};
+    return env.args[0] == "prune" ? CmdSystemPrune(rest) : CmdEvents(rest);
   }
   if (!env.args.empty() && env.args[0] == "info") {
     Env rest{env.client, std::vector<std::string>(env.args.begin() + 1, env.args.end())};

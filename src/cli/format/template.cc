@@ -507,6 +507,10 @@ std::string Template::ExecuteHeader(
     std::string field = HeaderField(n), header;
     for (const auto& [f, name] : names)
       if (f == field) header = name;
+    // {{.Label "com.example"}}: the key is the header, as docker prints it
+    if (!n.pipeline.empty() && n.pipeline[0].args.size() > 1 &&
+        n.pipeline[0].args[0].kind == Arg::kField && n.pipeline[0].args[1].kind == Arg::kString)
+      header = n.pipeline[0].args[1].text;
     if (header.empty()) {
       // "CreatedSince" → "CREATED SINCE"
       for (size_t i = 0; i < field.size(); ++i) {
