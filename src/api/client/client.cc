@@ -190,7 +190,12 @@ Result<ClientResponse> Client::Do(std::string_view method, std::string_view path
     while (!parser.is_done() && method != "HEAD") {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
-      http::read(stream, buffer, parser, ec);
+      // a stream (events, stats, progress) goes to on_chunk as it arrives: read_some returns
+      // with what is there instead of waiting for 64 KiB
+      if (on_chunk)
+        http::read_some(stream, buffer, parser, ec);
+      else
+        http::read(stream, buffer, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
         fd_.Reset();

@@ -145,22 +145,37 @@ Result<std::vector<std::string>> ReadKv(const std::vector<std::string>& files,
       if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
       if (l.empty() || l.front() == '#') continue;
       std::string s(l);
-      if (env && s.find('=') == std::string::npos) {
-        const char* v = lookup(s.c_str());
-        if (!v) continue;
+      if (s.find('=') == std::string::npos) {
+        const char* v = env ? lookup(s.c_str()) : nullptr;
+        if (!v) continue;  // a bare label, or an unset variable, is left out
         s += std::string("=") + v;
       }
       out.push_back(s);
     }
   }
+  // docker run passes -e through a map (its proxy-variable merge): one entry per name, the last
+  // value winning. Go leaves their order random; here it is the order of first appearance.
+  std::vector<std::string> from_flags;
+  std::map<std::string, size_t> index;
   for (const auto& s : flags) {
+    std::string kv = s;
     if (env && s.find('=') == std::string::npos) {
       const char* v = lookup(s.c_str());
-      out.push_back(v ? s + "=" + v : s);
+      if (v) kv = s + "=" + v;
+    }
+    if (!env) {
+      from_flags.push_back(kv);
+      continue;
+    }
+    std::string key = kv.substr(0, kv.find('='));
+    if (auto it = index.find(key); it != index.end()) {
+      from_flags[it->second] = kv;
     } else {
-      out.push_back(s);
+      index[key] = from_flags.size();
+      from_flags.push_back(kv);
     }
   }
+  out.insert(out.end(), from_flags.begin(), from_flags.end());
   return out;
 }
 
@@ -276,6 +291,24 @@ Result<ordered_json> ParseUlimit(const FlagSet& f, const std::string& s) {
   return ordered_json{{"Name", name}, {"Hard", hard}, {"Soft", soft}};
 }
 
+// filepath.Abs of a relative path: the working directory joined and cleaned.
+std::string AbsPath(const std::string& rel) {
+  char cwd[PATH_MAX];
+  if (!::getcwd(cwd, sizeof cwd)) return rel;
+  std::vector<std::string> parts;
+  for (const auto& p : Split(std::string(cwd) + "/" + rel, '/', true)) {
+    if (p == ".") continue;
+    if (p == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(p);
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
 // --mount type=...,source=...,target=...: docker's MountOpt, fields in the API's order.
 Result<ordered_json> ParseMount(const FlagSet& f, const std::string& spec) {
   auto bad = [&](const std::string& why) { return InvalidFlagValue(f, "mount", spec, why); };
@@ -299,10 +332,7 @@ Result<ordered_json> ParseMount(const FlagSet& f, const std::string& spec) {
       type = val;
     } else if (key == "source" || key == "src") {
       source = val;
-      if (!source.empty() && source[0] == '.') {
-        char cwd[PATH_MAX];
-        if (::getcwd(cwd, sizeof cwd)) source = JoinPath(cwd, source);
-      }
+      if (!source.empty() && source[0] == '.') source = AbsPath(source);
     } else if (key == "target" || key == "dst" || key == "destination") {
       target = val;
     } else if (key == "readonly" || key == "ro") {
@@ -339,12 +369,6 @@ Result<ordered_json> ParseMount(const FlagSet& f, const std::string& spec) {
     }
   }
   if (target.empty()) return bad("target is required");
-  if (type != "bind" && type != "volume" && type != "tmpfs" && type != "npipe" &&
-      type != "cluster" && type != "image")
-    return bad("invalid mount type: " + type);
-  if (type == "bind" && source.empty())
-    return bad("source is required when specifying bind mounts");
-  if (type == "tmpfs" && !source.empty()) return bad("source must not be specified for tmpfs");
   ordered_json m = {{"Type", type}};
   if (!source.empty()) m["Source"] = source;
   m["Target"] = target;
@@ -420,8 +444,9 @@ ordered_json Capabilities(const std::vector<std::string>& caps) {
   for (auto c : caps) {
     for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     if (c != "ALL" && c.rfind("CAP_", 0) != 0) c = "CAP_" + c;
-    if (seen.insert(c).second) out.push_back(c);
+    seen.insert(c);
   }
+  for (const auto& c : seen) out.push_back(c);  // sorted, once each, as the Go client sends
   return out;
 }
 
@@ -437,28 +462,22 @@ ordered_json DefaultEndpoint() {
           {"GlobalIPv6Address", ""}, {"GlobalIPv6PrefixLen", 0}, {"DNSNames", nullptr}};
 }
 
+// --restart NAME[:COUNT]: the name is the daemon's to judge, the count must be a number.
 Result<ordered_json> RestartPolicy(const std::string& s) {
   std::string name = s, count;
   if (auto c = s.find(':'); c != std::string::npos) {
     name = s.substr(0, c);
     count = s.substr(c + 1);
   }
-  if (name.empty() || name == "no") name = "no";
-  if (name != "no" && name != "always" && name != "unless-stopped" && name != "on-failure")
-    return Error::InvalidArgument("invalid restart policy: unknown policy '" + name +
-                                  "'; use one of 'no', 'always', 'on-failure', or "
-                                  "'unless-stopped'");
+  if (name.empty()) name = "no";
   int64_t n = 0;
   if (!count.empty()) {
-    if (name != "on-failure")
-      return Error::InvalidArgument(
-          "invalid restart policy: maximum retry count can only be "
-          "used with 'on-failure'");
     char* end = nullptr;
+    errno = 0;
     n = std::strtoll(count.c_str(), &end, 10);
-    if (*end || n < 0)
-      return Error::InvalidArgument("invalid restart policy: invalid max retry count '" + count +
-                                    "'");
+    if (*end || errno)
+      return Error::InvalidArgument(
+          "invalid restart policy format: maximum retry count must be an integer");
   }
   return ordered_json{{"Name", name}, {"MaximumRetryCount", n}};
 }
@@ -617,21 +636,14 @@ std::variant<ContainerOptions, ParseError> ParseContainerOptions(
   std::vector<std::string> binds;
   for (const auto& spec : v.volume) {
     auto parts = Split(spec, ':');
-    if (parts.size() == 1) {
-      if (parts[0].empty() || parts[0][0] != '/')
-        return ValueError(Error::InvalidArgument("invalid volume specification: '" + spec + "'"),
-                          run);
-      volumes[parts[0]] = ordered_json::object();
+    if (parts.size() > 3)
+      return ValueError(Error::InvalidArgument("invalid spec: " + spec + ": too many colons"), run);
+    if (parts.size() == 1 || parts[0].empty() || parts[1].empty() || parts[1][0] != '/') {
+      volumes[spec] = ordered_json::object();
       continue;
     }
-    if (parts.size() > 3 || parts[0].empty() || parts[1].empty() || parts[1][0] != '/')
-      return ValueError(Error::InvalidArgument("invalid volume specification: '" + spec + "'"),
-                        run);
     std::string bind = spec;
-    if (parts[0][0] == '.') {
-      char cwd[PATH_MAX];
-      if (::getcwd(cwd, sizeof cwd)) bind = JoinPath(cwd, parts[0]) + spec.substr(parts[0].size());
-    }
+    if (parts[0][0] == '.') bind = AbsPath(parts[0]) + spec.substr(parts[0].size());
     binds.push_back(bind);
   }
   ordered_json tmpfs = ordered_json::object();
@@ -666,16 +678,19 @@ std::variant<ContainerOptions, ParseError> ParseContainerOptions(
     }
     int a, b;
     if (!ParsePortRange(ports, &a, &b))
-      return ValueError(Error::InvalidArgument("invalid range format for --expose: " + e), run);
+      return ValueError(Error::InvalidArgument("invalid range format for --expose: " + e +
+                                               ", error: strconv.ParseUint: parsing \"" + ports +
+                                               "\": invalid syntax"),
+                        run);
     for (int q = a; q <= b; ++q) exposed[std::to_string(q) + "/" + proto] = ordered_json::object();
   }
 
   ordered_json devices = ordered_json::array();
   for (const auto& d : v.device) devices.push_back(BERTH_PARSE(ParseDevice(d)));
   auto env = ReadKv(v.env_file, v.env, true, lookup_env);
-  if (!env) return ValueError(env.error().Wrap("--env-file"), run);
+  if (!env) return ValueError(env.error(), run);
   auto labels = ReadKv(v.label_file, v.label, false, lookup_env);
-  if (!labels) return ValueError(labels.error().Wrap("--label-file"), run);
+  if (!labels) return ValueError(labels.error(), run);
   ordered_json restart = BERTH_PARSE(RestartPolicy(v.restart));
   if (v.log_driver == "none" && !v.log_opt.empty())
     return ValueError(Error::InvalidArgument("invalid logging opts for driver none"), run);
@@ -740,7 +755,13 @@ std::variant<ContainerOptions, ParseError> ParseContainerOptions(
   h["Dns"] = v.dns;
   h["DnsOptions"] = v.dns_option;
   h["DnsSearch"] = v.dns_search;
-  h["ExtraHosts"] = ListOrNull(v.add_host);
+  std::vector<std::string> hosts;
+  for (auto host : v.add_host) {  // "name=ip" is sent as "name:ip"
+    auto eq = host.find('=');
+    if (eq != std::string::npos) host[eq] = ':';
+    hosts.push_back(host);
+  }
+  h["ExtraHosts"] = ListOrNull(hosts);
   h["GroupAdd"] = ListOrNull(v.group_add);
   h["IpcMode"] = v.ipc;
   h["Cgroup"] = "";

@@ -65,8 +65,12 @@ Result<int> CmdExec(Env& env) {
   body["User"] = user;
   body["Privileged"] = privileged;
   body["Tty"] = tty;
+  // ConsoleSize exists from API 1.42; the Go client leaves it out for older daemons.
   auto size = TerminalSize();
-  if (tty && size.first) body["ConsoleSize"] = {size.first, size.second};
+  int major = 0, minor = 0;
+  std::sscanf(ApiPrefix().c_str(), "/v%d.%d", &major, &minor);
+  bool console = tty && size.first && (major > 1 || (major == 1 && minor >= 42));
+  if (console) body["ConsoleSize"] = {size.first, size.second};
   body["AttachStdin"] = in;
   body["AttachStderr"] = !detach;
   body["AttachStdout"] = !detach;
@@ -83,7 +87,7 @@ Result<int> CmdExec(Env& env) {
   std::string exec_id = j["Id"].get<std::string>();
 
   nlohmann::ordered_json start = {{"Detach", detach}, {"Tty", tty}};
-  if (tty && size.first) start["ConsoleSize"] = {size.first, size.second};
+  if (console) start["ConsoleSize"] = {size.first, size.second};
   if (detach) {
     BERTH_TRY(Call(client, "POST", "/exec/" + exec_id + "/start", start.dump(),
                    {{"Content-Type", "application/json"}}));
