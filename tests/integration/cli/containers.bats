@@ -175,3 +175,19 @@ PTY=${BATS_TEST_DIRNAME}/pty_drive.py
   run -0 --separate-stderr berth logs --until 2000-01-01T00:00:00+01:00 "$id"
   assert_eq "$output" ""
 }
+
+@test "run forwards the signals it gets to the container (sig-proxy)" {
+  BERTH_HOST="unix://$CLI_SOCK" timeout 60 "$BERTH" run --rm "${L[@]}" $IMG \
+    sh -c 'trap "echo got-term; exit 11" TERM; echo ready; while true; do sleep 0.1; done' \
+    >"$BATS_TEST_TMPDIR/out" 2>/dev/null &
+  local pid=$! i
+  for ((i = 0; i < 100; i++)); do
+    grep -q ready "$BATS_TEST_TMPDIR/out" && break
+    sleep 0.1
+  done
+  kill -TERM "$pid"
+  local code=0
+  wait "$pid" || code=$?
+  assert_eq "$code" "11" "exit code"
+  assert_eq "$(cat "$BATS_TEST_TMPDIR/out")" $'ready\ngot-term'
+}
