@@ -38,17 +38,37 @@
 // combined format of Docker 25+ (SaveOptions::oci_layout).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "oci/digest.h"
 #include "store/content/content_store.h"
+#include "util/fd.h"
 #include "util/result.h"
 
 namespace berth::image {
 
 inline constexpr size_t kMaxArchiveDocumentBytes = 4u << 20;
+
+/// Where LoadArchive unpacks, while they stream, the entries that look like layers (a tar, or
+/// a gzip or zstd stream), so that a layer is read, hashed and unpacked in the one pass that
+/// ingests it. A speculative unpack that fails (not a layer after all, or a hostile one) is
+/// discarded and the entry is only ingested; unpacking it again from the blob gives the error
+/// if an image uses it. Thread safety: called from the loading thread only.
+class LayerUnpacker {
+ public:
+  virtual ~LayerUnpacker() = default;
+  /// A new, empty directory (opened O_DIRECTORY) for one entry, and the key that names it.
+  virtual Result<std::pair<std::string, Fd>> Begin() = 0;
+  /// Removes what Begin made under key.
+  virtual void Discard(const std::string& key) = 0;
+};
+
+/// Progress of a load, for Docker's JSON messages: called for each layer-like entry as its
+/// bytes stream in (current, total in bytes; total 0 when unknown).
+using LoadProgress = std::function<void(const std::string& id, int64_t current, int64_t total)>;
 
 struct LoadOptions {
   /// The largest size one tar entry may claim (a layer); larger is InvalidArgument, refused
@@ -57,6 +77,9 @@ struct LoadOptions {
   /// Only for an OCI layout whose index holds several platforms: keep only the manifests for
   /// this platform (os/architecture[/variant]). Empty: every manifest whose blobs are present.
   std::optional<oci::Platform> platform;
+  /// Unpack layers as they stream (see LayerUnpacker); null: only ingest them.
+  LayerUnpacker* unpacker = nullptr;
+  LoadProgress progress;
 };
 
 struct LoadedLayer {
@@ -64,6 +87,7 @@ struct LoadedLayer {
   std::string media_type;  // from the OCI manifest; for docker-archive by the blob's magic
   int64_t size = 0;        // of the blob
   oci::Digest diff_id;     // of the uncompressed tar; equals the config's rootfs.diff_ids[i]
+  std::string unpacked;    // the LayerUnpacker key holding it unpacked, or empty
 };
 
 struct LoadedImage {
@@ -91,6 +115,11 @@ struct LoadedImage {
 /// stream or a digest mismatch (blobs/sha256/<hex> whose bytes hash otherwise, a config whose
 /// rootfs.diff_ids differ from its layers').
 Result<std::vector<LoadedImage>> LoadArchive(int input_fd, store::content::ContentStore& content,
+                                             const LoadOptions& options = {});
+/// The same, reading the archive with read until it returns 0 (its error is returned as is).
+using ReadFn = std::function<Result<size_t>(char* buf, size_t n)>;
+Result<std::vector<LoadedImage>> LoadArchive(const ReadFn& read,
+                                             store::content::ContentStore& content,
                                              const LoadOptions& options = {});
 
 struct SaveLayer {

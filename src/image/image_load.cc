@@ -4,13 +4,11 @@
 // the image row is recorded pending and made complete with its tags in one transaction.
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <thread>
 
 #include "image/archive_formats.h"
 #include "image/image_internal.h"
@@ -45,7 +43,8 @@ Result<oci::Digest> ChainId(const oci::Digest& parent, const oci::Digest& diff_i
 Result<LayerRecord> ImageService::EnsureLayer(const oci::Digest& chain_id,
                                               const oci::Digest& parent, const oci::Digest& blob,
                                               const std::string& media_type, int64_t blob_size,
-                                              const oci::Digest& diff_id) {
+                                              const oci::Digest& diff_id,
+                                              const std::string& unpacked) {
   std::optional<LayerRecord> existing;
   BERTH_TRY(db_->Read([&](Tx& tx) -> Result<void> {
     auto l = tx.GetLayer(chain_id);
@@ -58,22 +57,30 @@ Result<LayerRecord> ImageService::EnsureLayer(const oci::Digest& chain_id,
   }));
   if (existing && existing->state == RecordState::kComplete) return *existing;
 
-  std::string key = std::string(kExtractPrefix) + RandomHex();
-  BERTH_TRY(snapshots_->Prepare(key, parent.valid() ? parent.str() : ""));
+  // Unpacked while the archive streamed: only its place in the chain is new.
+  std::string key = unpacked;
+  if (!key.empty() && !snapshots_->Rebase(key, parent.valid() ? parent.str() : "")) key.clear();
   auto fail = [&](Error e) -> Error {
     (void)snapshots_->Remove(key);
     return e;
   };
-  auto applied = [&]() -> Result<store::archive::ApplyResult> {
-    std::string fs = BERTH_TRY(snapshots_->FsDir(key));
-    Fd dir = BERTH_TRY(Fd::Open(fs, O_RDONLY | O_DIRECTORY));
-    Fd in = BERTH_TRY(Fd::Open(layout_.BlobPath(blob), O_RDONLY));
-    return store::archive::ApplyLayer(dir.get(), in.get());
-  }();
-  if (!applied) return fail(std::move(applied).error().Wrap("unpack layer " + blob.str()));
-  if (applied->diff_id != diff_id) {
-    return fail(Error::DataLoss("layer " + blob.str() + ": its diff id is " +
-                                applied->diff_id.str() + ", the config says " + diff_id.str()));
+  if (key.empty()) {
+    key = std::string(kExtractPrefix) + RandomHex();
+    BERTH_TRY(snapshots_->Prepare(key, parent.valid() ? parent.str() : ""));
+    // The blob was checked when the content store took it: hashed once more only for the
+    // diff id of a compressed layer.
+    auto applied = [&]() -> Result<store::archive::ApplyResult> {
+      std::string fs = BERTH_TRY(snapshots_->FsDir(key));
+      Fd dir = BERTH_TRY(Fd::Open(fs, O_RDONLY | O_DIRECTORY));
+      Fd in = BERTH_TRY(Fd::Open(layout_.BlobPath(blob), O_RDONLY));
+      return store::archive::ApplyLayer(dir.get(), in.get(), {.hash_blob = false});
+    }();
+    if (!applied) return fail(std::move(applied).error().Wrap("unpack layer " + blob.str()));
+    oci::Digest got = applied->diff_id.valid() ? applied->diff_id : blob;
+    if (got != diff_id) {
+      return fail(Error::DataLoss("layer " + blob.str() + ": its diff id is " + got.str() +
+                                  ", the config says " + diff_id.str()));
+    }
   }
   LayerRecord layer;
   layer.chain_id = chain_id;
@@ -137,7 +144,7 @@ Result<oci::Digest> ImageService::RecordLoaded(const LoadedImage& loaded,
         l.media_type.empty() ? std::string(oci::kDockerLayerTar) : l.media_type;
     oci::Digest chain = BERTH_TRY(ChainId(parent, l.diff_id));
     LayerRecord rec =
-        BERTH_TRY(EnsureLayer(chain, parent, l.digest, media_type, l.size, l.diff_id));
+        BERTH_TRY(EnsureLayer(chain, parent, l.digest, media_type, l.size, l.diff_id, l.unpacked));
     image.layers.push_back({chain, l.diff_id, l.digest});
     image.size += rec.unpacked_size;
     parent = chain;
@@ -201,8 +208,56 @@ Result<oci::Digest> ImageService::RecordLoaded(const LoadedImage& loaded,
   return id;
 }
 
-Result<std::vector<std::string>> ImageService::LoadImages(int input_fd) {
-  std::vector<LoadedImage> loaded = BERTH_TRY(LoadArchive(input_fd, *content_));
+namespace {
+
+// Layers unpacked while an archive streams, each into an extract- snapshot (Recover removes
+// what a crash leaves); those no image took are removed with the unpacker.
+class SnapshotUnpacker final : public LayerUnpacker {
+ public:
+  explicit SnapshotUnpacker(store::snapshot::OverlaySnapshotter* snapshots)
+      : snapshots_(snapshots) {}
+  ~SnapshotUnpacker() override {
+    for (const auto& k : keys_) (void)snapshots_->Remove(k);  // NotFound once committed
+  }
+  Result<std::pair<std::string, Fd>> Begin() override {
+    std::string key = std::string(kExtractPrefix) + RandomHex();
+    BERTH_TRY(snapshots_->Prepare(key, ""));
+    keys_.push_back(key);
+    std::string fs = BERTH_TRY(snapshots_->FsDir(key));
+    Fd dir = BERTH_TRY(Fd::Open(fs, O_RDONLY | O_DIRECTORY));
+    return std::pair{std::move(key), std::move(dir)};
+  }
+  void Discard(const std::string& key) override { (void)snapshots_->Remove(key); }
+
+ private:
+  store::snapshot::OverlaySnapshotter* snapshots_;
+  std::vector<std::string> keys_;
+};
+
+}  // namespace
+
+Result<std::vector<std::string>> ImageService::LoadImages(
+    int input_fd,
+    const std::function<void(const std::string& id, int64_t current, int64_t total)>& progress) {
+  return LoadImages(
+      [input_fd](char* buf, size_t n) -> Result<size_t> {
+        for (;;) {
+          ssize_t r = ::read(input_fd, buf, n);
+          if (r >= 0) return static_cast<size_t>(r);
+          if (errno != EINTR) return Error::FromErrno(errno, "read the archive");
+        }
+      },
+      progress);
+}
+
+Result<std::vector<std::string>> ImageService::LoadImages(
+    const std::function<Result<size_t>(char*, size_t)>& read,
+    const std::function<void(const std::string& id, int64_t current, int64_t total)>& progress) {
+  SnapshotUnpacker unpacker(snapshots_);
+  LoadOptions options;
+  options.unpacker = &unpacker;
+  options.progress = progress;
+  std::vector<LoadedImage> loaded = BERTH_TRY(LoadArchive(read, *content_, options));
   if (loaded.empty()) return Error::InvalidArgument("no images found in the archive");
   std::vector<std::string> lines;
   std::lock_guard lock(mu_);
@@ -210,56 +265,33 @@ Result<std::vector<std::string>> ImageService::LoadImages(int input_fd) {
   return lines;
 }
 
-Result<std::vector<std::string>> ImageService::LoadImages(
-    const std::function<Result<size_t>(char*, size_t)>& read) {
-  // LoadArchive reads an fd: a thread pumps read into a socket pair (send with MSG_NOSIGNAL,
-  // so a reader that stops early is an error for the pump, not a SIGPIPE).
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return Error::FromErrno(errno, "socketpair");
-  Fd reader(sv[0]), writer(sv[1]);
-  std::optional<Error> pump_error;
-  std::thread pump([&] {
-    std::vector<char> buf(1 << 20);
-    for (bool open = true; open;) {
-      auto n = read(buf.data(), buf.size());
-      if (!n) {
-        pump_error = std::move(n).error();
-        break;
-      }
-      if (*n == 0) break;
-      for (size_t off = 0; off < *n;) {
-        ssize_t w = ::send(writer.get(), buf.data() + off, *n - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-          open = false;  // the loader stopped reading
-          break;
-        }
-        off += static_cast<size_t>(w);
-      }
-    }
-    ::shutdown(writer.get(), SHUT_WR);
-  });
-  auto result = LoadImages(reader.get());
-  ::shutdown(reader.get(), SHUT_RDWR);  // a pump blocked in send() gets EPIPE
-  pump.join();
-  if (pump_error && !result) return pump_error->Wrap("read the archive");
-  return result;
-}
-
 Result<void> ImageService::SaveImages(const std::vector<std::string>& names, int output_fd) {
   if (names.empty()) return Error::InvalidArgument("no image names given");
   std::vector<SaveImage> images;
   std::map<oci::Digest, size_t> index;
   BERTH_TRY(db_->Read([&](Tx& tx) -> Result<void> {
+    // (image, tag to keep): a repository without a tag is every tag of it, as Docker saves it.
+    std::vector<std::pair<oci::Digest, std::optional<std::string>>> wanted;
     for (const auto& name : names) {
+      auto ref = oci::Reference::ParseNormalized(name);
+      if (ref && !ref->has_tag() && !ref->has_digest()) {
+        size_t before = wanted.size();
+        for (const auto& [tag, id] : BERTH_TRY(tx.ListTags())) {
+          auto t = oci::Reference::ParseNormalized(tag);
+          if (t && t->Name() == ref->Name()) wanted.emplace_back(id, t->FamiliarString());
+        }
+        if (wanted.size() > before) continue;
+      }
       oci::Digest id = BERTH_TRY(Resolve(tx, name));
       // Given by a tag that names it: the archive keeps the tag.
       std::optional<std::string> tag;
-      if (auto ref = oci::Reference::ParseNormalized(name); ref && !ref->has_digest()) {
+      if (ref && !ref->has_digest()) {
         auto full = ref->WithDefaultTag();
         if (auto t = tx.ResolveTag(full.String()); t && *t == id) tag = full.FamiliarString();
       }
+      wanted.emplace_back(id, tag);
+    }
+    for (const auto& [id, tag] : wanted) {
       auto [it, inserted] = index.emplace(id, images.size());
       if (inserted) {
         ImageRecord rec = BERTH_TRY(tx.GetImage(id));
@@ -277,7 +309,9 @@ Result<void> ImageService::SaveImages(const std::vector<std::string>& names, int
     }
     return {};
   }));
-  return SaveArchive(images, *content_, output_fd);
+  // Docker 25+'s format: the OCI layout and manifest.json in one tar (dockerd 20.10, skopeo's
+  // docker-archive: and oci-archive: all read it).
+  return SaveArchive(images, *content_, output_fd, {.oci_layout = true});
 }
 
 }  // namespace berth::image

@@ -79,6 +79,25 @@ Result<Image> ImageService::Load(Tx& tx, const oci::Digest& id) {
   image.config = BERTH_TRY(oci::LoadConfig(std::move(bytes)));
   image.tags = BERTH_TRY(tx.TagsOf(id));
   std::sort(image.tags.begin(), image.tags.end());
+  image.last_tag_time = image.record.last_tag_time;
+  const auto& layers = image.record.layers;
+  if (!layers.empty()) {
+    std::vector<std::string> dirs;  // top first
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+      auto fs = snapshots_->FsDir(it->chain_id.str());
+      if (!fs) break;
+      dirs.push_back(*fs);
+    }
+    if (dirs.size() == layers.size()) {
+      std::string top = dirs.front().substr(0, dirs.front().rfind('/'));
+      image.graph_driver["UpperDir"] = dirs.front();
+      image.graph_driver["MergedDir"] = top + "/merged";
+      image.graph_driver["WorkDir"] = top + "/work";
+      std::string lower;
+      for (size_t i = 1; i < dirs.size(); ++i) lower += (i > 1 ? ":" : "") + dirs[i];
+      if (!lower.empty()) image.graph_driver["LowerDir"] = lower;
+    }
+  }
   return image;
 }
 

@@ -47,6 +47,9 @@ struct Image {
   std::vector<std::string> tags;  // full names ("docker.io/library/busybox:latest"), sorted
   std::vector<std::string> repo_digests;
   std::string last_tag_time;  // RFC 3339, empty if never tagged
+  /// Docker's GraphDriver.Data for overlay2: UpperDir (the top layer's files), LowerDir (the
+  /// layers below, nearest first, ':'-separated; absent for one layer), MergedDir, WorkDir.
+  std::map<std::string, std::string> graph_driver;
 };
 
 struct ImportOptions {
@@ -116,6 +119,11 @@ class ImageService {
 
   /// Called for import, tag, untag and delete (from the calling thread).
   void SetEventSink(EventSink sink) { events_ = std::move(sink); }
+  /// The ids of the containers that use an image: Delete refuses to remove what they use
+  /// (force untags but keeps the image), Prune skips it.
+  void SetContainerUsers(std::function<std::vector<std::string>(const oci::Digest&)> users) {
+    container_users_ = std::move(users);
+  }
 
   /// Reads a rootfs tar (plain, gzip or zstd) from read until it returns 0, stores it as one
   /// layer (reused if its chain id exists) and makes an image of it; returns the image id.
@@ -127,12 +135,19 @@ class ImageService {
   /// the images with their tags (a tag on another image moves). Returns Docker's lines, one
   /// per tag ("Loaded image: busybox:latest") or per untagged image ("Loaded image ID: sha256:…").
   /// On error no image of the archive that was not yet recorded is left.
+  /// progress, if set, is called from the loading thread as each layer's bytes arrive.
   Result<std::vector<std::string>> LoadImages(
-      const std::function<Result<size_t>(char*, size_t)>& read);
-  Result<std::vector<std::string>> LoadImages(int input_fd);
-  /// `docker save`: writes the named images as one docker-archive to output_fd. A name given
-  /// by tag keeps that tag in the archive; an id gives an untagged entry. NotFound for a name
-  /// that resolves to nothing (before anything is written).
+      const std::function<Result<size_t>(char*, size_t)>& read,
+      const std::function<void(const std::string& id, int64_t current, int64_t total)>& progress =
+          {});
+  Result<std::vector<std::string>> LoadImages(
+      int input_fd,
+      const std::function<void(const std::string& id, int64_t current, int64_t total)>& progress =
+          {});
+  /// `docker save`: writes the named images as one archive to output_fd, an OCI layout with a
+  /// docker-archive manifest.json (Docker 25+'s format). A name given by tag keeps that tag in
+  /// the archive; a repository without a tag gives every tag of it; an id gives an untagged
+  /// entry. NotFound for a name that resolves to nothing (before anything is written).
   Result<void> SaveImages(const std::vector<std::string>& names, int output_fd);
 
   /// `docker commit`: a container's writable layer as a new image (image_commit.h); returns
@@ -174,7 +189,8 @@ class ImageService {
   Result<store::meta::LayerRecord> EnsureLayer(const oci::Digest& chain_id,
                                                const oci::Digest& parent, const oci::Digest& blob,
                                                const std::string& media_type, int64_t blob_size,
-                                               const oci::Digest& diff_id);
+                                               const oci::Digest& diff_id,
+                                               const std::string& unpacked = "");
   /// Records one image of a loaded archive, its layers and tags. REQUIRES: mu_ held.
   Result<oci::Digest> RecordLoaded(const LoadedImage& loaded, std::vector<std::string>* lines);
 
@@ -184,6 +200,7 @@ class ImageService {
   store::snapshot::OverlaySnapshotter* snapshots_;
   std::mutex mu_;  // serializes changes (import, tag, delete, prune, GC)
   EventSink events_;
+  std::function<std::vector<std::string>(const oci::Digest&)> container_users_;
 };
 
 /// "docker.io/library/busybox:latest" → "busybox:latest".

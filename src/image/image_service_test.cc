@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "store/content/local_content_store.h"
 #include "util/fd.h"
 #include "util/file.h"
+#include "util/sha256.h"
 
 namespace berth::image {
 namespace {
@@ -246,6 +248,136 @@ TEST_F(ImageServiceTest, LoadOfGarbageFailsAndLeavesNoImage) {
   });
   EXPECT_FALSE(lines);
   EXPECT_EQ(service_->Count(), 0);
+}
+
+// A docker-archive of the given layer blobs (manifest.json first: it may come before the
+// blobs), with one tag.
+std::string DockerArchive(const std::vector<std::string>& blobs,
+                          const std::vector<std::string>& diff_ids, const std::string& tag) {
+  std::string ids, layers;
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    ids += (i ? "," : "") + ("\"" + diff_ids[i] + "\"");
+    layers += (i ? "," : "") + ("\"l" + std::to_string(i) + "/layer.tar\"");
+  }
+  std::string config =
+      "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+      "\"layers\",\"diff_ids\":[" +
+      ids + "]}}";
+  std::string config_hex = *Sha256Hex(config);
+  std::vector<store::archive::testing::TarEntry> entries = {
+      {.name = "manifest.json",
+       .data = "[{\"Config\":\"" + config_hex + ".json\",\"RepoTags\":[\"" + tag +
+               "\"],\"Layers\":[" + layers + "]}]"},
+      {.name = config_hex + ".json", .data = config}};
+  for (size_t i = 0; i < blobs.size(); ++i)
+    entries.push_back({.name = "l" + std::to_string(i) + "/layer.tar", .data = blobs[i]});
+  return MakeTar(entries);
+}
+
+Result<std::vector<std::string>> LoadString(ImageService& s, const std::string& bytes) {
+  size_t off = 0;
+  return s.LoadImages([&](char* buf, size_t n) -> Result<size_t> {
+    size_t k = std::min(n, bytes.size() - off);
+    std::memcpy(buf, bytes.data() + off, k);
+    off += k;
+    return k;
+  });
+}
+
+TEST_F(ImageServiceTest, LoadUnpacksLayersWhileStreamingAndLeavesNoExtraction) {
+  std::string base = Tar("base");
+  std::string top = MakeTar({{.name = "etc", .type = AE_IFDIR, .perm = 0755},
+                             {.name = "etc/top", .data = "top"},
+                             {.name = "bin/.wh.hello", .data = ""}});
+  std::string top_gz = Gzip(top);
+  std::string archive = DockerArchive(
+      {base, top_gz}, {"sha256:" + *Sha256Hex(base), "sha256:" + *Sha256Hex(top)}, "two:layers");
+  int64_t progress_calls = 0;
+  auto lines = service_->LoadImages(
+      [&, off = size_t{0}](char* buf, size_t n) mutable -> Result<size_t> {
+        size_t k = std::min(n, archive.size() - off);
+        std::memcpy(buf, archive.data() + off, k);
+        off += k;
+        return k;
+      },
+      [&](const std::string&, int64_t, int64_t) { ++progress_calls; });
+  ASSERT_TRUE(lines) << lines.error().message();
+  EXPECT_EQ(*lines, std::vector<std::string>{"Loaded image: two:layers"});
+  EXPECT_GT(progress_calls, 0);
+  std::vector<std::string> names;
+  ASSERT_TRUE(snapshots_->Walk([&](const store::snapshot::Info& i) -> Result<void> {
+    names.push_back(i.name + (i.parent.empty() ? "" : " on " + i.parent));
+    return {};
+  }));
+  ASSERT_EQ(names.size(), 2u);
+  auto img = service_->Get("two:layers");
+  ASSERT_TRUE(img) << img.error().message();
+  ASSERT_EQ(img->record.layers.size(), 2u);
+  const std::string base_chain = img->record.layers[0].chain_id.str();
+  const std::string top_chain = img->record.layers[1].chain_id.str();
+  EXPECT_NE(std::find(names.begin(), names.end(), top_chain + " on " + base_chain), names.end());
+  // GraphDriver: the top layer's own files, the base below it.
+  EXPECT_EQ(*ReadFile(img->graph_driver.at("UpperDir") + "/etc/top", 100), "top");
+  EXPECT_TRUE(PathExists(img->graph_driver.at("LowerDir") + "/bin/hello"));
+  EXPECT_EQ(img->graph_driver.at("LowerDir").find(':'), std::string::npos);
+  EXPECT_FALSE(img->last_tag_time.empty());
+  // Loading again reuses the layers and leaves nothing new.
+  ASSERT_TRUE(LoadString(*service_, archive));
+  size_t count = 0;
+  ASSERT_TRUE(snapshots_->Walk([&](const store::snapshot::Info&) -> Result<void> {
+    ++count;
+    return {};
+  }));
+  EXPECT_EQ(count, 2u);
+}
+
+TEST_F(ImageServiceTest, LoadOfAHostileLayerFailsAndLeavesNoSnapshot) {
+  std::string bad = MakeTar({{.name = "../escape", .data = "x"}});
+  std::string archive = DockerArchive({bad}, {"sha256:" + *Sha256Hex(bad)}, "bad:1");
+  auto lines = LoadString(*service_, archive);
+  ASSERT_FALSE(lines);
+  EXPECT_NE(lines.error().message().find("escapes the layer"), std::string::npos)
+      << lines.error().message();
+  EXPECT_EQ(service_->Count(), 0);
+  size_t snaps = 0;
+  ASSERT_TRUE(snapshots_->Walk([&](const store::snapshot::Info&) -> Result<void> {
+    ++snaps;
+    return {};
+  }));
+  EXPECT_EQ(snaps, 0u);
+  EXPECT_FALSE(PathExists(root_ + "/escape"));
+}
+
+TEST_F(ImageServiceTest, LoadWithAWrongDiffIdFailsAndLeavesNoSnapshot) {
+  std::string layer = Tar("x");
+  std::string archive = DockerArchive({layer}, {"sha256:" + std::string(64, 'a')}, "wrong:1");
+  auto lines = LoadString(*service_, archive);
+  ASSERT_FALSE(lines);
+  EXPECT_TRUE(lines.error().IsDataLoss()) << lines.error().message();
+  size_t snaps = 0;
+  ASSERT_TRUE(snapshots_->Walk([&](const store::snapshot::Info&) -> Result<void> {
+    ++snaps;
+    return {};
+  }));
+  EXPECT_EQ(snaps, 0u);
+}
+
+TEST_F(ImageServiceTest, SaveOfARepositoryKeepsEveryTag) {
+  auto id = Import(Tar("a"), {.reference = "repo:1"});
+  ASSERT_TRUE(id) << id.error().message();
+  ASSERT_TRUE(service_->Tag("repo:1", "repo:2"));
+  ASSERT_TRUE(Import(Tar("b"), {.reference = "other:1"}));
+  std::string path = root_ + "/r.tar";
+  {
+    auto fd = Fd::Open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_TRUE(fd);
+    ASSERT_TRUE(service_->SaveImages({"repo"}, fd->get()));
+  }
+  ASSERT_TRUE(service_->Delete("repo:1", {}));
+  ASSERT_TRUE(service_->Delete("repo:2", {}));
+  auto lines = LoadString(*service_, *ReadFile(path, 1 << 30));
+  ASSERT_TRUE(lines) << lines.error().message();
+  EXPECT_EQ(*lines, (std::vector<std::string>{"Loaded image: repo:1", "Loaded image: repo:2"}));
 }
 
 }  // namespace

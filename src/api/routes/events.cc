@@ -14,6 +14,33 @@ using events::EventBus;
 using std::chrono::nanoseconds;
 using std::chrono::steady_clock;
 
+// Docker's image filter (daemon/events/filter.go): an exact match of the value against the
+// actor's id or name attribute, or against either without its tag ("busybox" matches
+// "busybox:1.36"); names in their familiar form.
+std::string StripTag(std::string name) {
+  if (auto at = name.find('@'); at != std::string::npos) name.resize(at);
+  if (auto colon = name.rfind(':');
+      colon != std::string::npos && name.find('/', colon) == std::string::npos)
+    name.resize(colon);
+  constexpr std::string_view kLibrary = "docker.io/library/", kHub = "docker.io/";
+  if (name.starts_with(kLibrary) && name.find('/', kLibrary.size()) == std::string::npos)
+    return name.substr(kLibrary.size());
+  if (name.starts_with(kHub)) return name.substr(kHub.size());
+  return name;
+}
+
+bool ImageFilterMatches(const std::vector<std::string>& values, const Event& e) {
+  if (values.empty()) return true;
+  if (e.type != "image" && !e.attributes.contains("image")) return false;
+  auto attr = e.attributes.find(e.type == "image" ? "name" : "image");
+  std::string name = attr == e.attributes.end() ? "" : attr->second;
+  std::string candidates[] = {e.id, name, StripTag(e.id), StripTag(name)};
+  for (const auto& v : values)
+    for (const auto& c : candidates)
+      if (!c.empty() && c == v) return true;
+  return false;
+}
+
 int64_t NowNano() {
   return std::chrono::duration_cast<nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -34,10 +61,13 @@ Response Events(EventBus* bus, Request& req) {
   if (!parsed) return ErrorResponse(parsed.error());
   auto filter = events::MakeFilter(*parsed);
   if (!filter) return ErrorResponse(filter.error());
+  std::vector<std::string> images = std::move(filter->images);
+  filter->images.clear();
   uint64_t start = since ? 0 : bus->Last();
   Response res;
   res.Header("Content-Type", "application/json");
-  res.stream = [bus, since, until, start, filter = *filter](BodyWriter& out) -> Result<void> {
+  res.stream = [bus, since, until, start, filter = *filter,
+                images = std::move(images)](BodyWriter& out) -> Result<void> {
     uint64_t cursor = start;
     for (;;) {
       int64_t now = NowNano();
@@ -53,7 +83,7 @@ Response Events(EventBus* bus, Request& req) {
       bool open = bus->Wait(&cursor, &got, deadline);
       for (const auto& e : got) {
         if ((since && e.time_nano < *since) || (until && e.time_nano > *until)) continue;
-        if (!filter.Matches(e)) continue;
+        if (!filter.Matches(e) || !ImageFilterMatches(images, e)) continue;
         BERTH_TRY(out.Write(events::EventJson(e) + "\n"));
       }
       if (past || !open) return {};

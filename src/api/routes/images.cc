@@ -1,6 +1,9 @@
 #include "api/routes/images.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api/routes/fd_response.h"
 
@@ -103,7 +106,7 @@ Response InspectImage(ImageBackend* b, Request& req) {
   if (!i->variant.empty()) j["Variant"] = i->variant;
   j["Os"] = i->os;
   j["Size"] = i->size;
-  j["GraphDriver"] = {{"Data", data}, {"Name", "overlayfs"}};
+  j["GraphDriver"] = {{"Data", data}, {"Name", "overlay2"}};
   j["RootFS"] = {{"Type", "layers"}, {"Layers", Strings(i->layers)}};
   j["Metadata"] = {
       {"LastTagTime", i->last_tag_time.empty() ? "0001-01-01T00:00:00Z" : i->last_tag_time}};
@@ -165,19 +168,58 @@ Response Create(ImageBackend* b, Request& req) {
   return resp;
 }
 
-// POST /images/load: Docker's JSON message stream, one {"stream": "Loaded image: …\n"} a line.
-// The archive is read whole before the answer starts, so an error is an ordinary error response
-// (the docker CLI prints "Error response from daemon: …").
+// POST /images/load: Docker's JSON message stream: "Loading layer" progress (unless quiet),
+// then one {"stream": "Loaded image: …\n"} a line. Errors come in the stream, as Docker's
+// ({"errorDetail": …}, status 200): the docker CLI prints the message and exits 1.
 Response Load(ImageBackend* b, Request& req) {
+  bool quiet = req.QueryBool("quiet");
   auto read = [&req](char* buf, size_t n) -> Result<size_t> {
     if (req.body_stream) return req.body_stream->Read(buf, n);
     return size_t{0};
   };
-  auto lines = b->LoadImages(read);
-  if (!lines) return ErrorResponse(lines.error());
   std::string body;
-  for (const auto& l : *lines) body += ordered_json({{"stream", l + "\n"}}).dump() + "\r\n";
+  auto progress = [&](const std::string& id, int64_t current, int64_t total) {
+    if (!quiet) body += ProgressMessage("Loading layer", id, current, total);
+  };
+  auto lines = b->LoadImagesWithProgress(read, progress);
+  if (!lines) {
+    body += ErrorMessage(lines.error().message());
+  } else {
+    for (const auto& l : *lines) body += StreamMessage(l + "\n");
+  }
   return JsonResponse(200, std::move(body));
+}
+
+// The same, answering while the body is still read: progress reaches the client as it happens.
+// REQUIRES: the server keeps Request::body_stream readable while Response::stream runs.
+Response LoadLive(ImageBackend* b, Request& req) {
+  bool quiet = req.QueryBool("quiet");
+  Response res;
+  res.Header("Content-Type", "application/json");
+  res.stream = [b, &req, quiet](BodyWriter& out) -> Result<void> {
+    std::optional<Error> gone;  // the client went away: stop reading its body
+    auto send = [&](const std::string& m) {
+      if (gone) return;
+      if (auto w = out.Write(m); !w) gone = w.error();
+    };
+    auto read = [&](char* buf, size_t n) -> Result<size_t> {
+      if (gone) return Error::Canceled("the client went away");
+      if (req.body_stream) return req.body_stream->Read(buf, n);
+      return size_t{0};
+    };
+    auto progress = [&](const std::string& id, int64_t current, int64_t total) {
+      if (!quiet) send(ProgressMessage("Loading layer", id, current, total));
+    };
+    auto lines = b->LoadImagesWithProgress(read, progress);
+    if (!lines) {
+      send(ErrorMessage(lines.error().message()));
+    } else {
+      for (const auto& l : *lines) send(StreamMessage(l + "\n"));
+    }
+    if (gone) return *gone;
+    return {};
+  };
+  return res;
 }
 
 Response SaveNames(ImageBackend* b, std::vector<std::string> names) {
@@ -222,6 +264,44 @@ Response DiskUsage(ImageBackend* b, Request&) {
 
 }  // namespace
 
+std::string ProgressMessage(std::string_view status, const std::string& id, int64_t current,
+                            int64_t total) {
+  ordered_json detail = ordered_json::object();
+  detail["current"] = current;
+  if (total > 0) detail["total"] = total;
+  ordered_json j = {{"status", status}, {"progressDetail", detail}};
+  // The bar the daemon renders (pkg/jsonmessage's JSONProgress.String): 50 wide.
+  auto human = [](double v) {
+    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+    int u = 0;
+    while (v >= 1000 && u < 4) v /= 1000, ++u;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g%s", v, units[u]);
+    return std::string(buf);
+  };
+  std::string bar;
+  if (total > 0) {
+    int64_t n = std::min<int64_t>(50, current * 50 / total);
+    bar = "[" + std::string(n > 0 ? n - 1 : 0, '=') + (n > 0 ? ">" : "") +
+          std::string(50 - (n > 0 ? n : 0), ' ') + "] " + human(double(current)) + "/" +
+          human(double(total));
+  } else {
+    bar = human(double(current));
+  }
+  j["progress"] = bar;
+  j["id"] = id;
+  return j.dump() + "\r\n";
+}
+
+std::string StreamMessage(std::string_view text) {
+  return ordered_json({{"stream", text}}).dump() + "\r\n";
+}
+
+std::string ErrorMessage(std::string_view message) {
+  return ordered_json({{"errorDetail", {{"message", message}}}, {"error", message}}).dump() +
+         "\r\n";
+}
+
 Result<std::map<std::string, std::vector<std::string>>> ParseFilters(const std::string& text) {
   std::map<std::string, std::vector<std::string>> out;
   if (text.empty()) return out;
@@ -244,14 +324,15 @@ Result<std::map<std::string, std::vector<std::string>>> ParseFilters(const std::
   return out;
 }
 
-void AddImageRoutes(Router* router, ImageBackend* backend) {
+void AddImageRoutes(Router* router, ImageBackend* backend, const ImageRouteOptions& options) {
   auto bind = [backend](Response (*fn)(ImageBackend*, Request&)) {
     return [backend, fn](Request& req) { return fn(backend, req); };
   };
   router->Add("GET", "/images/json", bind(ListImages));
   router->Add("POST", "/images/create", bind(Create), /*stream_body=*/true);
   router->Add("POST", "/images/prune", bind(Prune));
-  router->Add("POST", "/images/load", bind(Load), /*stream_body=*/true);
+  router->Add("POST", "/images/load", bind(options.live_load ? LoadLive : Load),
+              /*stream_body=*/true);
   router->Add("GET", "/images/get", bind(SaveMany));
   router->Add("GET", "/images/{name*}/get", bind(SaveOne));
   router->Add("GET", "/system/df", bind(DiskUsage));

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/http/router.h"
@@ -99,6 +100,14 @@ class ImageBackend {
   /// ("Loaded image: busybox:latest", "Loaded image ID: sha256:…").
   virtual Result<std::vector<std::string>> LoadImages(
       const std::function<Result<size_t>(char*, size_t)>& read) = 0;
+  /// The same, reporting each layer's bytes as they arrive (Docker's "Loading layer" progress).
+  /// The default reports nothing.
+  using LoadProgress = std::function<void(const std::string& id, int64_t current, int64_t total)>;
+  virtual Result<std::vector<std::string>> LoadImagesWithProgress(
+      const std::function<Result<size_t>(char*, size_t)>& read, const LoadProgress& progress) {
+    (void)progress;
+    return LoadImages(read);
+  }
   /// `docker save`: writes the images names names as one tar to output_fd (a pipe). An error
   /// before the first byte becomes the HTTP error; after it, the response is cut.
   virtual Result<void> SaveImages(const std::vector<std::string>& names, int output_fd) = 0;
@@ -106,7 +115,23 @@ class ImageBackend {
   virtual Result<std::pair<int64_t, std::vector<ImageSummary>>> ImageDiskUsage() = 0;
 };
 
-void AddImageRoutes(Router* router, ImageBackend* backend);
+struct ImageRouteOptions {
+  /// POST /images/load answers while it reads the archive, so "Loading layer" progress and a
+  /// mid-stream error reach the client as they happen. Needs a server that keeps the request
+  /// body readable while the response streams; off: the same messages, sent once the archive
+  /// is read.
+  bool live_load = false;
+};
+
+void AddImageRoutes(Router* router, ImageBackend* backend, const ImageRouteOptions& options = {});
+
+/// Docker's JSON messages (pkg/jsonmessage): a progress line {"status","progressDetail",
+/// "progress","id"}, a stream line {"stream"} and an error {"errorDetail":{"message"},"error"},
+/// each ending in "\r\n".
+std::string ProgressMessage(std::string_view status, const std::string& id, int64_t current,
+                            int64_t total);
+std::string StreamMessage(std::string_view text);
+std::string ErrorMessage(std::string_view message);
 
 /// Docker's `filters` query value: {"key":["v",…]} or the older {"key":{"v":true}}. An
 /// InvalidArgument error for malformed JSON.

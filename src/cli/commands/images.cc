@@ -202,6 +202,110 @@ Result<int> CmdHistory(Env& env) {
   return 0;
 }
 
+// docker system df -v: a table per kind. Containers, volumes and build cache are printed from
+// the answer's arrays (empty until berthd has them).
+Result<int> PrintDiskUsageVerbose(const json& df) {
+  auto table = [](const std::string& format,
+                  const std::vector<std::pair<std::string, std::string>>& headers,
+                  const std::vector<json>& rows) -> Result<std::string> {
+    Template t = BERTH_TRY(Template::Parse(format));
+    std::vector<std::string> lines{t.ExecuteHeader(headers)};
+    for (const auto& r : rows) lines.push_back(BERTH_TRY(t.Execute(r)));
+    return TabAlign(lines);
+  };
+  auto size = [](int64_t v) { return v < 0 ? std::string("N/A") : HumanSize(double(v)); };
+  std::vector<json> images;
+  for (const auto& img : df.value("Images", json::array())) {
+    std::string repo = "<none>", tag = "<none>";
+    auto tags = img.value("RepoTags", json::array());
+    if (tags.is_array() && !tags.empty() && tags[0].is_string()) {
+      std::string t = tags[0].get<std::string>();
+      auto colon = t.rfind(':');
+      if (colon != std::string::npos && t.find('/', colon) == std::string::npos) {
+        repo = t.substr(0, colon);
+        tag = t.substr(colon + 1);
+      } else {
+        repo = t;
+      }
+    }
+    int64_t sz = Int(img, "Size"),
+            shared = img.contains("SharedSize") ? Int(img, "SharedSize") : -1;
+    images.push_back({{"Repository", repo},
+                      {"Tag", tag},
+                      {"ID", ShortId(Str(img, "Id"), false)},
+                      {"CreatedSince", Since(Int(img, "Created"))},
+                      {"Size", size(sz)},
+                      {"SharedSize", size(shared)},
+                      {"UniqueSize", shared < 0 ? std::string("N/A") : size(sz - shared)},
+                      {"Containers", std::to_string(Int(img, "Containers"))}});
+  }
+  std::vector<json> containers;
+  for (const auto& c : df.value("Containers", json::array())) {
+    std::string names;
+    for (const auto& n : c.value("Names", json::array()))
+      if (n.is_string()) names += (names.empty() ? "" : ",") + n.get<std::string>().substr(1);
+    std::string cmd = Str(c, "Command");
+    if (cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
+    containers.push_back({{"ID", ShortId(Str(c, "Id"), false)},
+                          {"Image", Str(c, "Image")},
+                          {"Command", "\"" + cmd + "\""},
+                          {"LocalVolumes", "0"},
+                          {"Size", size(Int(c, "SizeRw"))},
+                          {"RunningFor", Since(Int(c, "Created"))},
+                          {"Status", Str(c, "Status")},
+                          {"Names", names}});
+  }
+  std::vector<json> volumes;
+  for (const auto& v : df.value("Volumes", json::array())) {
+    json usage = v.value("UsageData", json::object());
+    volumes.push_back({{"Name", Str(v, "Name")},
+                       {"Links", std::to_string(Int(usage, "RefCount"))},
+                       {"Size", size(Int(usage, "Size"))}});
+  }
+  int64_t cache_size = 0;
+  std::vector<json> cache;
+  for (const auto& b : df.value("BuildCache", json::array())) {
+    cache_size += Int(b, "Size");
+    cache.push_back({{"ID", ShortId(Str(b, "ID"), false)},
+                     {"CacheType", Str(b, "Type")},
+                     {"Size", size(Int(b, "Size"))},
+                     {"CreatedSince", ""},
+                     {"LastUsedSince", ""},
+                     {"UsageCount", std::to_string(Int(b, "UsageCount"))},
+                     {"Shared", b.value("Shared", false) ? "true" : "false"}});
+  }
+  std::string out = "Images space usage:\n\n";
+  out += BERTH_TRY(table(
+      "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}"
+      "\t{{.UniqueSize}}\t{{.Containers}}",
+      {{"ID", "IMAGE ID"},
+       {"CreatedSince", "CREATED"},
+       {"SharedSize", "SHARED SIZE"},
+       {"UniqueSize", "UNIQUE SIZE"}},
+      images));
+  out += "\nContainers space usage:\n\n";
+  out += BERTH_TRY(
+      table("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}"
+            "\t{{.Status}}\t{{.Names}}",
+            {{"ID", "CONTAINER ID"}, {"LocalVolumes", "LOCAL VOLUMES"}, {"RunningFor", "CREATED"}},
+            containers));
+  out += "\nLocal Volumes space usage:\n\n";
+  out += BERTH_TRY(
+      table("table {{.Name}}\t{{.Links}}\t{{.Size}}", {{"Name", "VOLUME NAME"}}, volumes));
+  out += "\nBuild cache usage: " + HumanSize(double(cache_size)) + "\n\n";
+  out += BERTH_TRY(
+      table("table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}"
+            "\t{{.UsageCount}}\t{{.Shared}}",
+            {{"ID", "CACHE ID"},
+             {"CacheType", "CACHE TYPE"},
+             {"CreatedSince", "CREATED"},
+             {"LastUsedSince", "LAST USED"},
+             {"UsageCount", "USAGE"}},
+            cache));
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
 Result<int> CmdSystemDf(Env& env) {
   Flags f = BERTH_TRY(ParseArgs(env.args, {{"-v", "verbose"}, {"--verbose", "verbose"}},
                                 {{"--format", "format"}}, "system df"));
@@ -216,6 +320,7 @@ Result<int> CmdSystemDf(Env& env) {
       reclaimable += Int(img, "Size") - std::max<int64_t>(Int(img, "SharedSize"), 0);
   }
   int64_t size = Int(df, "LayersSize");
+  if (f.Has("verbose") && f.Get("format").empty()) return PrintDiskUsageVerbose(df);
   auto pct = [](int64_t part, int64_t whole) {
     if (whole == 0) return std::string();
     return " (" + std::to_string(part * 100 / whole) + "%)";

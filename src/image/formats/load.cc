@@ -7,10 +7,29 @@
 
 namespace berth::image {
 
+namespace {
+Result<std::vector<LoadedImage>> Resolve(formats::ArchiveContents archive,
+                                         store::content::ContentStore& content,
+                                         const LoadOptions& options);
+}  // namespace
+
 Result<std::vector<LoadedImage>> LoadArchive(int input_fd, store::content::ContentStore& content,
                                              const LoadOptions& options) {
-  formats::ArchiveContents archive =
-      BERTH_TRY(formats::ReadArchiveStream(input_fd, content, options));
+  return Resolve(BERTH_TRY(formats::ReadArchiveStream(input_fd, content, options)), content,
+                 options);
+}
+
+Result<std::vector<LoadedImage>> LoadArchive(const ReadFn& read,
+                                             store::content::ContentStore& content,
+                                             const LoadOptions& options) {
+  return Resolve(BERTH_TRY(formats::ReadArchiveStream(read, content, options)), content, options);
+}
+
+namespace {
+
+Result<std::vector<LoadedImage>> Resolve(formats::ArchiveContents archive,
+                                         store::content::ContentStore& content,
+                                         const LoadOptions& options) {
   if (!archive.manifest_json && !archive.index_json)
     return Error::InvalidArgument(
         "archive holds neither manifest.json (docker-archive) nor index.json (OCI layout)");
@@ -41,4 +60,5 @@ Result<std::vector<LoadedImage>> LoadArchive(int input_fd, store::content::Conte
   return images;
 }
 
+}  // namespace
 }  // namespace berth::image

@@ -81,7 +81,8 @@ Result<LoadedImage> ResolveItem(const ArchiveContents& archive,
     img.layers.push_back({.digest = e.digest,
                           .media_type = std::string(DockerLayerMediaType(e.compression)),
                           .size = e.size,
-                          .diff_id = e.diff_id});
+                          .diff_id = e.diff_id,
+                          .unpacked = e.unpacked});
     files.push_back(path);
   }
   BERTH_TRY(CheckDiffIds(img.config_digest, config.config.diff_ids, img.layers, files));

@@ -23,6 +23,7 @@ struct ArchiveEntry {
   int64_t size = 0;
   oci::Digest diff_id;  // of the file uncompressed (== digest when not compressed)
   oci::Compression compression = oci::Compression::kNone;
+  std::string unpacked;  // LayerUnpacker key, when unpacked while streaming
 };
 
 struct ArchiveContents {
@@ -34,6 +35,8 @@ struct ArchiveContents {
 
 /// Reads the whole stream; ingests blobs into content.
 Result<ArchiveContents> ReadArchiveStream(int input_fd, store::content::ContentStore& content,
+                                          const LoadOptions& options);
+Result<ArchiveContents> ReadArchiveStream(const ReadFn& read, store::content::ContentStore& content,
                                           const LoadOptions& options);
 
 /// The blob entry at path, following links within the archive (at most 16). NotFound if path

@@ -135,7 +135,8 @@ class OciResolver {
       img.layers.push_back({.digest = le->digest,
                             .media_type = l.media_type,
                             .size = le->size,
-                            .diff_id = le->diff_id});
+                            .diff_id = le->diff_id,
+                            .unpacked = le->unpacked});
       files.push_back(BlobPath(l.digest));
     }
     BERTH_TRY(CheckDiffIds(img.config_digest, config.config.diff_ids, img.layers, files));

@@ -6,12 +6,15 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "image/formats/formats_internal.h"
 #include "image/formats/load_internal.h"
+#include "store/archive/apply.h"
 #include "util/file.h"
 
 namespace berth::image::formats {
@@ -77,9 +80,32 @@ Result<std::string> ReadDocumentEntry(struct archive* a, const std::string& path
   return out;
 }
 
-// Streams one regular file into the content store.
-Result<ArchiveEntry> IngestEntry(struct archive* a, const std::string& path,
-                                 store::content::ContentStore& content, uint64_t max_bytes) {
+// Whether the first bytes of an entry are those of a layer: a gzip or zstd stream, or a tar
+// (ustar magic at offset 257, or the 1,024 zero bytes of an empty tar).
+bool LooksLikeLayer(std::string_view head) {
+  if (DetectCompression(head) != oci::Compression::kNone) return true;
+  if (head.size() >= 512 && head.substr(257, 5) == "ustar") return true;
+  return head.size() >= 1024 && head.find_first_not_of('\0') >= 1024;
+}
+
+// The short id Docker's progress shows for an entry: the hex of <hex>/layer.tar or
+// blobs/sha256/<hex>, cut to 12.
+std::string ProgressId(const std::string& path) {
+  std::string p = path;
+  if (auto slash = p.find('/'); slash != std::string::npos && p.starts_with("blobs/"))
+    p = p.substr(p.rfind('/') + 1);
+  else if (slash != std::string::npos)
+    p = p.substr(0, slash);
+  return p.substr(0, 12);
+}
+
+// Streams one regular file into the content store; with an unpacker, a file that looks like a
+// layer is unpacked in the same pass (one read, one blob hash; a second hash, of the
+// uncompressed bytes, only for a compressed layer).
+Result<ArchiveEntry> IngestEntry(struct archive* a, const std::string& path, int64_t claimed,
+                                 store::content::ContentStore& content,
+                                 const LoadOptions& options) {
+  const uint64_t max_bytes = options.max_entry_bytes;
   oci::Digest named = BlobPathDigest(path);
   std::unique_ptr<store::content::ContentWriter> writer;
   if (named.valid()) {
@@ -103,25 +129,91 @@ Result<ArchiveEntry> IngestEntry(struct archive* a, const std::string& path,
 
   std::optional<Sha256> own_hash;  // when nothing is written (the store has the blob)
   if (!writer) own_hash.emplace(BERTH_TRY(Sha256::New()));
-  DiffIdHasher diff = BERTH_TRY(DiffIdHasher::New());
-  std::string buf(kChunk, '\0');
   uint64_t total = 0;
-  for (;;) {
-    la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
-    if (n < 0) return ArchiveError(a, path);
-    if (n == 0) break;
-    std::string_view piece(buf.data(), static_cast<size_t>(n));
+  const std::string progress_id = ProgressId(path);
+  uint64_t reported = 0;
+  bool layer_like = false;
+  // Every byte of the entry passes here once, whoever reads it.
+  auto take = [&](std::string_view piece) -> Result<void> {
     total += piece.size();
     if (total > max_bytes)
       return Error::InvalidArgument(path + ": more than " + std::to_string(max_bytes) + " bytes");
     if (writer) BERTH_TRY_CTX(writer->Write(piece), path);
     if (own_hash) BERTH_TRY(own_hash->Update(piece));
-    BERTH_TRY_CTX(diff.Update(piece), path);
-  }
+    if (layer_like && options.progress && total - reported >= (1u << 20)) {
+      reported = total;
+      options.progress(progress_id, static_cast<int64_t>(total), claimed);
+    }
+    return {};
+  };
+  std::string buf(kChunk, '\0');
+  auto read_outer = [&]() -> Result<std::string_view> {
+    la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
+    if (n < 0) return ArchiveError(a, path);
+    return std::string_view(buf.data(), static_cast<size_t>(n));
+  };
+
   ArchiveEntry e;
+  std::string_view head = BERTH_TRY(read_outer());
+  layer_like = LooksLikeLayer(head);
+  BERTH_TRY(take(head));
+  std::optional<DiffIdHasher> diff;
+  bool diff_from_blob = false;
+  if (options.unpacker && layer_like) {
+    auto [key, dir] = BERTH_TRY_CTX(options.unpacker->Begin(), path);
+    std::optional<Error> source_error;  // an error of the entry itself, not of the unpack
+    std::string_view pending = head;
+    // archive_read_data copies into the unpacker's own buffer: no copy of ours in between.
+    auto read = [&](char* out, size_t n) -> Result<size_t> {
+      if (!pending.empty()) {
+        n = std::min(n, pending.size());
+        std::memcpy(out, pending.data(), n);
+        pending.remove_prefix(n);
+        return n;
+      }
+      la_ssize_t got = archive_read_data(a, out, n);
+      Result<void> t = got < 0 ? Result<void>(ArchiveError(a, path))
+                               : take(std::string_view(out, static_cast<size_t>(got)));
+      if (!t) {
+        source_error = t.error();
+        return std::move(t).error();
+      }
+      return static_cast<size_t>(got);
+    };
+    store::archive::ApplyOptions ao{.max_bytes = max_bytes, .hash_blob = false};
+    auto applied = store::archive::ApplyLayer(dir.get(), read, ao);
+    dir.Reset();
+    if (source_error) {
+      options.unpacker->Discard(key);
+      return std::move(*source_error);
+    }
+    if (applied) {
+      e.unpacked = key;
+      e.diff_id = applied->diff_id;  // empty when uncompressed: the blob digest
+      e.compression =
+          applied->compression == store::archive::Compression::kGzip   ? oci::Compression::kGzip
+          : applied->compression == store::archive::Compression::kZstd ? oci::Compression::kZstd
+                                                                       : oci::Compression::kNone;
+    } else {
+      options.unpacker->Discard(key);
+      // Not a layer after all, or one that an image using it will report: ingest the rest.
+      for (;;) {
+        std::string_view piece = BERTH_TRY(read_outer());
+        if (piece.empty()) break;
+        BERTH_TRY(take(piece));
+      }
+      diff.emplace(BERTH_TRY(DiffIdHasher::New()));
+      diff_from_blob = true;
+    }
+  } else {
+    diff.emplace(BERTH_TRY(DiffIdHasher::New()));
+    while (!head.empty()) {
+      BERTH_TRY_CTX(diff->Update(head), path);
+      head = BERTH_TRY(read_outer());
+      BERTH_TRY(take(head));
+    }
+  }
   e.size = static_cast<int64_t>(total);
-  e.diff_id = BERTH_TRY_CTX(diff.Finish(), path);
-  e.compression = diff.compression();
   if (writer) {
     e.digest = BERTH_TRY_CTX(writer->Digest(), path);
     if (named.valid() && e.digest != named)
@@ -134,21 +226,68 @@ Result<ArchiveEntry> IngestEntry(struct archive* a, const std::string& path,
     if (e.digest != named)
       return Error::DataLoss(path + ": digest mismatch: content is " + e.digest.str());
   }
+  if (diff_from_blob) {  // after a failed speculative unpack (rare)
+    BERTH_TRY(ReadBlobChunks(content, e.digest, [&](std::string_view piece) -> Result<void> {
+      return diff->Update(piece);
+    }));
+  }
+  if (diff) {
+    e.diff_id = BERTH_TRY_CTX(diff->Finish(), path);
+    e.compression = diff->compression();
+  }
   if (!e.diff_id.valid()) e.diff_id = e.digest;
+  if (layer_like && options.progress) options.progress(progress_id, e.size, e.size);
   return e;
 }
 
 }  // namespace
 
+namespace {
+
+// libarchive's read callback over a ReadFn; the source's own error is kept to be returned as is.
+struct Source {
+  const ReadFn* read;
+  std::string buf = std::string(kChunk, '\0');
+  std::optional<Error> error;
+  static la_ssize_t Read(struct archive* a, void* self, const void** out) {
+    auto* s = static_cast<Source*>(self);
+    auto n = (*s->read)(s->buf.data(), s->buf.size());
+    if (!n) {
+      s->error = n.error();
+      archive_set_error(a, EIO, "%s", s->error->message().c_str());
+      return -1;
+    }
+    *out = s->buf.data();
+    return static_cast<la_ssize_t>(*n);
+  }
+};
+
+}  // namespace
+
 Result<ArchiveContents> ReadArchiveStream(int input_fd, store::content::ContentStore& content,
+                                          const LoadOptions& options) {
+  ReadFn read = [input_fd](char* buf, size_t n) -> Result<size_t> {
+    for (;;) {
+      ssize_t r = ::read(input_fd, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return Error::FromErrno(errno, "read the archive");
+    }
+  };
+  return ReadArchiveStream(read, content, options);
+}
+
+Result<ArchiveContents> ReadArchiveStream(const ReadFn& read, store::content::ContentStore& content,
                                           const LoadOptions& options) {
   ArchivePtr a(archive_read_new());
   if (!a) return Error::Internal("archive_read_new");
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_zstd(a.get());
   archive_read_support_format_tar(a.get());
-  if (archive_read_open_fd(a.get(), input_fd, kChunk) != ARCHIVE_OK)
+  Source source{&read};
+  if (archive_read_open(a.get(), &source, nullptr, &Source::Read, nullptr) != ARCHIVE_OK) {
+    if (source.error) return std::move(*source.error);
     return ArchiveError(a.get(), "open archive");
+  }
 
   ArchiveContents out;
   std::string last = "(start)";
@@ -193,7 +332,7 @@ Result<ArchiveContents> ReadArchiveStream(int input_fd, store::content::ContentS
       continue;
     }
     if (IsLegacyV1File(path)) continue;
-    out.entries[path] = BERTH_TRY(IngestEntry(a.get(), path, content, options.max_entry_bytes));
+    out.entries[path] = BERTH_TRY(IngestEntry(a.get(), path, size, content, options));
   }
   return out;
 }

@@ -32,13 +32,14 @@ namespace {
 constexpr size_t kChunk = 128 * 1024;
 
 // ---------------------------------------------------------------------------------------------
-// The byte pipeline: input fd → blob hash → decompressor → diff-id hash → libarchive.
+// The byte pipeline: input → blob hash → decompressor → diff-id hash → libarchive. An
+// uncompressed stream is hashed once: its diff id is its blob digest.
 
 class LayerStream {
  public:
-  static Result<std::unique_ptr<LayerStream>> Make(int fd) {
-    auto s = std::unique_ptr<LayerStream>(new LayerStream(fd));
-    s->blob_.emplace(BERTH_TRY(Sha256::New()));
+  static Result<std::unique_ptr<LayerStream>> Make(ReadFn read, bool hash_blob) {
+    auto s = std::unique_ptr<LayerStream>(new LayerStream(std::move(read)));
+    if (hash_blob) s->blob_.emplace(BERTH_TRY(Sha256::New()));
     s->diff_.emplace(BERTH_TRY(Sha256::New()));
     return s;
   }
@@ -63,7 +64,7 @@ class LayerStream {
         break;
     }
     if (!out.empty()) {
-      BERTH_TRY(diff_->Update(out));
+      if (compression_ != Compression::kNone) BERTH_TRY(diff_->Update(out));
       uncompressed_ += out.size();
     }
     return out;
@@ -76,8 +77,16 @@ class LayerStream {
     return {};
   }
 
-  Result<std::string> BlobHex() { return blob_->HexDigest(); }
-  Result<std::string> DiffHex() { return diff_->HexDigest(); }
+  /// Empty when the blob is not hashed.
+  Result<oci::Digest> BlobDigest() {
+    if (!blob_) return oci::Digest();
+    return oci::Digest::Sha256Hex(BERTH_TRY(blob_->HexDigest()));
+  }
+  /// The blob digest when uncompressed (empty if the blob is not hashed).
+  Result<oci::Digest> DiffId() {
+    if (compression_ == Compression::kNone) return BlobDigest();
+    return oci::Digest::Sha256Hex(BERTH_TRY(diff_->HexDigest()));
+  }
   Compression compression() const { return compression_; }
   uint64_t compressed() const { return compressed_; }
   uint64_t uncompressed() const { return uncompressed_; }
@@ -97,39 +106,35 @@ class LayerStream {
   std::optional<Error>& error() { return error_; }
 
  private:
-  explicit LayerStream(int fd) : fd_(fd), in_(kChunk), out_(kChunk) {}
+  explicit LayerStream(ReadFn read) : read_(std::move(read)), in_(kChunk), out_(kChunk) {}
+
+  Result<size_t> ReadInput(char* buf, size_t n) {
+    size_t got = BERTH_TRY(read_(buf, n));
+    if (got > 0 && blob_) BERTH_TRY(blob_->Update(std::string_view(buf, got)));
+    compressed_ += got;
+    return got;
+  }
 
   // Refills in_ when it is used up; false at the end of the input.
   Result<bool> Fill() {
     if (in_pos_ < in_len_) return true;
     if (eof_) return false;
-    for (;;) {
-      ssize_t n = ::read(fd_, in_.data(), in_.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Error::FromErrno(errno, "read layer");
-      in_pos_ = 0;
-      in_len_ = static_cast<size_t>(n);
-      if (n == 0) {
-        eof_ = true;
-        return false;
-      }
-      BERTH_TRY(blob_->Update(std::string_view(in_.data(), in_len_)));
-      compressed_ += in_len_;
-      return true;
+    in_pos_ = 0;
+    in_len_ = BERTH_TRY(ReadInput(in_.data(), in_.size()));
+    if (in_len_ == 0) {
+      eof_ = true;
+      return false;
     }
+    return true;
   }
 
   Result<void> Detect() {
     detected_ = true;
     // Gather at least 4 bytes (or all there is) to read the magic.
     while (!eof_ && in_len_ < 4) {
-      ssize_t n = ::read(fd_, in_.data() + in_len_, in_.size() - in_len_);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Error::FromErrno(errno, "read layer");
+      size_t n = BERTH_TRY(ReadInput(in_.data() + in_len_, in_.size() - in_len_));
       if (n == 0) eof_ = true;
-      BERTH_TRY(blob_->Update(std::string_view(in_.data() + in_len_, static_cast<size_t>(n))));
-      compressed_ += static_cast<size_t>(n);
-      in_len_ += static_cast<size_t>(n);
+      in_len_ += n;
     }
     auto b = reinterpret_cast<const unsigned char*>(in_.data());
     if (in_len_ >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
@@ -196,7 +201,7 @@ class LayerStream {
     }
   }
 
-  int fd_;
+  ReadFn read_;
   std::optional<Sha256> blob_;
   std::optional<Sha256> diff_;
   std::vector<char> in_;
@@ -591,7 +596,20 @@ std::string RandomHex() {
 }  // namespace
 
 Result<ApplyResult> ApplyLayer(int layer_dir_fd, int input_fd, const ApplyOptions& options) {
-  auto stream = BERTH_TRY(LayerStream::Make(input_fd));
+  return ApplyLayer(
+      layer_dir_fd,
+      [input_fd](char* buf, size_t n) -> Result<size_t> {
+        for (;;) {
+          ssize_t r = ::read(input_fd, buf, n);
+          if (r >= 0) return static_cast<size_t>(r);
+          if (errno != EINTR) return Error::FromErrno(errno, "read layer");
+        }
+      },
+      options);
+}
+
+Result<ApplyResult> ApplyLayer(int layer_dir_fd, const ReadFn& read, const ApplyOptions& options) {
+  auto stream = BERTH_TRY(LayerStream::Make(read, options.hash_blob));
   std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(),
                                                               archive_read_free);
   if (!a) return Error::Internal("archive_read_new");
@@ -625,8 +643,8 @@ Result<ApplyResult> ApplyLayer(int layer_dir_fd, int input_fd, const ApplyOption
   }
   BERTH_TRY_CTX(stream->Drain(), "read layer");
   BERTH_TRY(ex.Finish());
-  result.blob_digest = oci::Digest::Sha256Hex(BERTH_TRY(stream->BlobHex()));
-  result.diff_id = oci::Digest::Sha256Hex(BERTH_TRY(stream->DiffHex()));
+  result.blob_digest = BERTH_TRY(stream->BlobDigest());
+  result.diff_id = BERTH_TRY(stream->DiffId());
   result.compression = stream->compression();
   result.compressed_size = stream->compressed();
   result.uncompressed_size = stream->uncompressed();

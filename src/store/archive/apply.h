@@ -13,7 +13,9 @@
 //   ApplyResult r = BERTH_TRY(ApplyLayerAtomically(layers_dir, chain_hex, blob_fd,
 //                                                  {.expected_diff_id = diff_id}));
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "oci/digest.h"
@@ -38,13 +40,20 @@ struct ApplyOptions {
   /// Only for ApplyLayerAtomically: syncfs() the layer before renaming it into place. Off by
   /// default, as dockerd and containerd do not sync unpacked layers either.
   bool sync = false;
+  /// Hash the input (ApplyResult::blob_digest). Off when the caller hashes the bytes it hands
+  /// over itself (a blob streamed into the content store as it is unpacked): blob_digest is
+  /// then empty, and so is diff_id for an uncompressed layer (it is the caller's digest).
+  bool hash_blob = true;
 };
+
+/// A source of layer bytes: up to n into buf, 0 at the end.
+using ReadFn = std::function<Result<size_t>(char* buf, size_t n)>;
 
 enum class Compression { kNone, kGzip, kZstd };
 
 struct ApplyResult {
-  oci::Digest blob_digest;  // sha256 of the bytes read from the input
-  oci::Digest diff_id;      // sha256 of the uncompressed tar stream
+  oci::Digest blob_digest;  // sha256 of the bytes read from the input (unless !hash_blob)
+  oci::Digest diff_id;      // sha256 of the uncompressed tar stream (hashed once if uncompressed)
   Compression compression = Compression::kNone;
   uint64_t compressed_size = 0;
   uint64_t uncompressed_size = 0;
@@ -56,6 +65,8 @@ struct ApplyResult {
 /// it (ApplyLayerAtomically does). Errors name the entry: "layer entry a/../../x: escapes the
 /// layer". Digests in options are not checked here.
 Result<ApplyResult> ApplyLayer(int layer_dir_fd, int input_fd, const ApplyOptions& options = {});
+/// The same, reading the layer with read until it returns 0 (or an error, returned as is).
+Result<ApplyResult> ApplyLayer(int layer_dir_fd, const ReadFn& read, const ApplyOptions& options);
 
 /// Unpacks into parent_dir/.tmp-<random>, checks the expected digests, then renames the
 /// directory to parent_dir/final_name. On any failure the temporary directory is removed.

@@ -1,11 +1,14 @@
 #include "store/archive/apply.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "store/archive/test_tar.h"
@@ -394,6 +397,48 @@ TEST(ApplyLayer, GarbageIsAnError) {
   TempDir d;
   auto r = ApplyTo(d.path(), std::string(3000, 'z'));
   ASSERT_FALSE(r);
+}
+
+TEST(ApplyLayer, FromAReadFunctionWithoutHashingTheBlob) {
+  std::string tar = MakeTar({{.name = "f", .data = "hello"}});
+  for (bool gz : {false, true}) {
+    TempDir d;
+    std::string input = gz ? testing::Gzip(tar) : tar;
+    size_t off = 0, calls = 0;
+    ReadFn read = [&](char* buf, size_t n) -> Result<size_t> {
+      ++calls;
+      size_t k = std::min<size_t>({n, input.size() - off, 100});  // small pieces
+      std::memcpy(buf, input.data() + off, k);
+      off += k;
+      return k;
+    };
+    Fd dir = *Fd::Open(d.path(), O_RDONLY | O_DIRECTORY);
+    auto r = ApplyLayer(dir.get(), read, {.hash_blob = false});
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(off, input.size());  // read to the end
+    EXPECT_FALSE(r->blob_digest.valid());
+    if (gz)
+      EXPECT_EQ(r->diff_id.str(), Sha(tar));
+    else
+      EXPECT_FALSE(r->diff_id.valid());  // the caller's blob digest
+    EXPECT_EQ(*ReadFile(d.path() + "/f", 100), "hello");
+    // Hashing on: an uncompressed layer's diff id is its blob digest, hashed once.
+    TempDir d2;
+    Fd dir2 = *Fd::Open(d2.path(), O_RDONLY | O_DIRECTORY);
+    off = 0;
+    auto h = ApplyLayer(dir2.get(), read, {});
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->blob_digest.str(), Sha(input));
+    EXPECT_EQ(h->diff_id.str(), Sha(tar));
+  }
+  // The source's error is returned as is.
+  TempDir d;
+  Fd dir = *Fd::Open(d.path(), O_RDONLY | O_DIRECTORY);
+  auto e = ApplyLayer(
+      dir.get(), [](char*, size_t) -> Result<size_t> { return Error::Canceled("client went"); },
+      {});
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("client went"), std::string::npos) << e.error().message();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "store/meta/metadata_db.h"
 #include "store/meta/sqlite_internal.h"
+#include "util/time.h"
 
 namespace berth::store::meta {
 
@@ -27,7 +28,7 @@ Result<std::map<std::string, std::string>> ParseLabels(const std::string& text) 
 
 constexpr const char* kImageColumns =
     "SELECT id, manifest_digest, media_type, os, architecture, variant, size, created, labels, "
-    "state FROM images";
+    "state, last_tag_time FROM images";
 
 Result<ImageRecord> ReadImageRow(sqlite3* db, const Stmt& q) {
   ImageRecord im;
@@ -41,6 +42,7 @@ Result<ImageRecord> ReadImageRow(sqlite3* db, const Stmt& q) {
   im.created = q.Text(7);
   im.labels = BERTH_TRY(ParseLabels(q.Text(8)));
   im.state = q.Text(9) == "pending" ? RecordState::kPending : RecordState::kComplete;
+  im.last_tag_time = q.Text(10);
   auto l = BERTH_TRY(Stmt::Prepare(
       db,
       "SELECT chain_id, diff_id, blob_digest FROM image_layers WHERE image_id = ? ORDER BY idx"));
@@ -160,6 +162,8 @@ Result<std::optional<oci::Digest>> Tx::SetTag(const std::string& name, const oci
                               "INSERT INTO tags (name, image_id) VALUES (?, ?) "
                               "ON CONFLICT (name) DO UPDATE SET image_id = excluded.image_id"));
   BERTH_TRY_CTX(q.Bind(1, name).Bind(2, image).Run(), "set tag " + name);
+  auto t = BERTH_TRY(Stmt::Prepare(db_, "UPDATE images SET last_tag_time = ? WHERE id = ?"));
+  BERTH_TRY_CTX(t.Bind(1, NowRfc3339()).Bind(2, image).Run(), "set tag " + name);
   return previous;
 }
 

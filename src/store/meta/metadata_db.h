@@ -61,6 +61,7 @@ struct ImageRecord {
   std::vector<ImageLayer> layers;  // base first
   std::vector<oci::Digest> blobs;  // other blobs kept alive by the image (index, attestation)
   RecordState state = RecordState::kComplete;
+  std::string last_tag_time;  // RFC 3339 with nanoseconds, set by SetTag; empty if never tagged
 };
 
 struct LayerRecord {
@@ -116,6 +117,7 @@ class Tx {
 
   // Tags: a full reference name names one image. SetTag moves an existing tag and returns the
   // image it named before, if another. NotFound if the image has no row.
+  /// Also sets the image's last_tag_time to now.
   Result<std::optional<oci::Digest>> SetTag(const std::string& name, const oci::Digest& image);
   /// NotFound "tag …: not found".
   Result<void> RemoveTag(const std::string& name);

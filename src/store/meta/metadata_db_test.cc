@@ -209,6 +209,23 @@ TEST_F(MetadataDbTest, TagsAreUniqueAndMove) {
   }));
 }
 
+TEST_F(MetadataDbTest, SetTagRecordsTheLastTagTime) {
+  auto base = Layer("base");
+  auto a = Image("a", {base});
+  ASSERT_TRUE(Write([&](Tx& tx) -> Result<void> {
+    BERTH_TRY(tx.PutLayer(base));
+    BERTH_TRY(tx.PutImage(a));
+    EXPECT_EQ(BERTH_TRY(tx.GetImage(a.id)).last_tag_time, "");
+    BERTH_TRY(tx.SetTag("docker.io/library/x:1", a.id));
+    std::string t = BERTH_TRY(tx.GetImage(a.id)).last_tag_time;
+    EXPECT_EQ(t.size() > 19 && t[4] == '-' && t[10] == 'T', true) << t;
+    // Recording the image again (a load) keeps it.
+    BERTH_TRY(tx.PutImage(a));
+    EXPECT_EQ(BERTH_TRY(tx.GetImage(a.id)).last_tag_time, t);
+    return {};
+  }));
+}
+
 TEST_F(MetadataDbTest, LayerReferences) {
   auto base = Layer("base");
   auto top = Layer("top", base.chain_id);

@@ -62,6 +62,10 @@ CREATE TABLE blobs (
   created    TEXT NOT NULL DEFAULT ''
 );
 )sql",
+    // 1 → 2: when an image was last tagged (Docker's Metadata.LastTagTime).
+    R"sql(
+ALTER TABLE images ADD COLUMN last_tag_time TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -316,6 +316,30 @@ Result<void> OverlaySnapshotter::Commit(const std::string& name, const std::stri
   return {};
 }
 
+Result<void> OverlaySnapshotter::Rebase(const std::string& key, const std::string& parent) {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(key);
+  if (it == records_.end()) return Error::NotFound("snapshot " + key + ": not found");
+  if (it->second.kind != Kind::kActive)
+    return Error::FailedPrecondition("snapshot " + key + ": not active");
+  if (it->second.parent == parent) return {};
+  if (!parent.empty()) {
+    auto p = records_.find(parent);
+    if (p == records_.end()) return Error::NotFound("parent snapshot " + parent + ": not found");
+    if (p->second.kind != Kind::kCommitted)
+      return Error::FailedPrecondition("parent snapshot " + parent + ": not committed");
+  }
+  for (const auto& [k, r] : records_)
+    if (r.parent == key) return Error::FailedPrecondition("snapshot " + key + ": has child " + k);
+  std::string old = it->second.parent;
+  it->second.parent = parent;
+  if (auto saved = Save(); !saved) {
+    it->second.parent = old;
+    return std::move(saved).error().Wrap("rebase snapshot " + key);
+  }
+  return {};
+}
+
 Result<void> OverlaySnapshotter::Remove(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = records_.find(key);

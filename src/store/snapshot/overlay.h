@@ -37,6 +37,12 @@ class OverlaySnapshotter : public Snapshotter {
   Result<void> Remove(const std::string& key) override;
   Result<void> Walk(const std::function<Result<void>(const Info&)>& fn) override;
 
+  /// Makes parent (a committed snapshot, or empty) the parent of the active snapshot key, which
+  /// must have no children. For a layer unpacked before its place in a chain was known (a load
+  /// meets layers before the manifest that orders them): an overlay layer's own files never
+  /// depend on its parent's. NotFound, FailedPrecondition as Prepare.
+  Result<void> Rebase(const std::string& key, const std::string& parent);
+
   /// Removes snapshot directories that no record names (what a crash between making a
   /// directory and recording it leaves), and records whose directory is gone.
   Result<void> Recover();

@@ -126,6 +126,31 @@ TEST(OverlaySnapshotter, Lifecycle) {
   EXPECT_EQ((*sn->Prepare("again", ""))[0].source, Fs(root, 7));
 }
 
+TEST(OverlaySnapshotter, RebaseSetsTheParentOfAnActiveSnapshot) {
+  TempRoot t;
+  auto sn = *OverlaySnapshotter::Open(t.path());
+  ASSERT_TRUE(sn->Prepare("extract-base", ""));
+  ASSERT_TRUE(sn->Commit("base", "extract-base"));
+  ASSERT_TRUE(sn->Prepare("extract-top", ""));
+  ASSERT_TRUE(WriteFile(*sn->FsDir("extract-top") + "/f", "x"));
+  EXPECT_TRUE(sn->Rebase("extract-top", "nosuch").error().IsNotFound());
+  ASSERT_TRUE(sn->Prepare("extract-other", ""));
+  EXPECT_TRUE(sn->Rebase("extract-top", "extract-other").error().IsFailedPrecondition());
+  EXPECT_TRUE(sn->Rebase("base", "").error().IsFailedPrecondition());  // committed
+  ASSERT_TRUE(sn->Rebase("extract-top", "base"));
+  EXPECT_EQ(sn->Stat("extract-top")->parent, "base");
+  auto m = sn->Mounts("extract-top");
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*m)[0].type, "overlay");
+  ASSERT_TRUE(sn->Commit("top", "extract-top"));
+  EXPECT_EQ(sn->Stat("top")->parent, "base");
+  EXPECT_TRUE(sn->Remove("base").error().IsFailedPrecondition());  // has a child now
+  // The parent survives a reopen.
+  sn.reset();
+  sn = *OverlaySnapshotter::Open(t.path());
+  EXPECT_EQ(sn->Stat("top")->parent, "base");
+}
+
 TEST(OverlaySnapshotter, RecoverRemovesHalfMadeSnapshots) {
   TempRoot t;
   {

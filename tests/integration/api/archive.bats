@@ -145,3 +145,143 @@ PY
   run -1 docker events --since 0 --until "$(date +%s)" --filter bogus=1
   assert_contains "$output" "invalid filter 'bogus'"
 }
+
+@test "a bad archive: the error comes in the load stream, as Docker's, and the CLIs print it" {
+  head -c 10000 /dev/urandom >"$TEST_DIR/junk.tar"
+  run -1 docker load -i "$TEST_DIR/junk.tar"
+  [[ $output != *"Error response from daemon"* ]] || fail "an HTTP error, not a stream error: $output"
+  [[ -n $output ]] || fail "docker printed no message"
+  local docker_msg=$output
+  run -1 berth load -i "$TEST_DIR/junk.tar"
+  assert_contains "$output" "$docker_msg"
+  # The stream itself: status 200, then {"errorDetail":{"message":…},"error":…}.
+  run -0 curl -s -w '\n%{http_code}' --unix-socket "$SOCK" -X POST \
+    -H 'Content-Type: application/x-tar' --data-binary @"$TEST_DIR/junk.tar" http://d/v1.44/images/load
+  assert_eq "${lines[-1]}" "200"
+  run -0 jq -e -r 'select(.errorDetail) | (.errorDetail.message == .error) and (.error | length > 0)' <<<"${lines[0]}"
+  assert_eq "$output" "true"
+}
+
+@test "docker load without -q streams Loading layer progress, then the loaded tag" {
+  run -0 docker import "$BB_TAR" prog:1
+  run -0 docker save prog:1 -o "$TEST_DIR/p.tar"
+  run -0 docker rmi prog:1
+  run -0 curl -s --unix-socket "$SOCK" -X POST -H 'Content-Type: application/x-tar' \
+    --data-binary @"$TEST_DIR/p.tar" 'http://d/v1.44/images/load?quiet=0'
+  local out=$output
+  run -0 jq -r -s '.[-1].stream' <<<"$out"
+  assert_eq "$output" "Loaded image: prog:1"
+  if [[ $out != *'"Loading layer"'* ]]; then
+    skip "berthd's image backend does not pass progress on (cmd/image_backend.h: LoadImagesWithProgress)"
+  fi
+  run -0 jq -r -s '[.[] | select(.status == "Loading layer")] | (length > 0) and
+    (.[-1].progressDetail.current == .[-1].progressDetail.total) and (.[-1].id | length == 12)' <<<"$out"
+  assert_eq "$output" "true"
+  run -0 jq -r -s '.[-1].stream' <<<"$out"
+  assert_eq "$output" "Loaded image: prog:1"
+  run -0 curl -s --unix-socket "$SOCK" -X POST -H 'Content-Type: application/x-tar' \
+    --data-binary @"$TEST_DIR/p.tar" 'http://d/v1.44/images/load?quiet=1'
+  [[ $output != *"Loading layer"* ]] || fail "quiet load sent progress: $output"
+}
+
+@test "docker save REPO saves every tag of the repository, as Docker does" {
+  run -0 docker import "$BB_TAR" repo:1
+  local id=$output
+  run -0 docker tag repo:1 repo:2
+  run -0 docker import -c 'CMD ["ls"]' "$BB_TAR" repo:3
+  run -0 docker import "$BB_TAR" other:1
+  run -0 docker save repo -o "$TEST_DIR/repo.tar"
+  run -0 bash -c "tar -xOf '$TEST_DIR/repo.tar' manifest.json | jq -r '[.[].RepoTags[]] | sort | join(\" \")'"
+  assert_eq "$output" "repo:1 repo:2 repo:3"
+  run -0 docker rmi repo:1 repo:2 repo:3 other:1
+  run -0 docker load -i "$TEST_DIR/repo.tar"
+  run -0 docker images --format '{{.Repository}}:{{.Tag}}'
+  assert_eq "$(sort <<<"$output" | tr '\n' ' ')" "repo:1 repo:2 repo:3 "
+  run -0 docker inspect -f '{{.Id}}' repo:2
+  assert_eq "$output" "$id"
+  # A repository with no tag but an id prefix still resolves as before.
+  run -0 docker save "${id:7:12}" -o "$TEST_DIR/byid.tar"
+}
+
+@test "OCI layouts load: skopeo's oci-archive tar and an oci: directory (berth load -i DIR)" {
+  command -v skopeo >/dev/null && command -v umoci >/dev/null || skip "skopeo or umoci missing"
+  local t=$TEST_DIR/oci rootless=""
+  mkdir -p "$t"
+  ((EUID == 0)) || rootless=--rootless
+  (cd "$t" && umoci init --layout X && umoci new --image X:tag && umoci unpack $rootless --image X:tag b &&
+    cp -a "$TEST_DIR/rootfs/." b/rootfs/ && umoci repack --image X:tag b) >/dev/null 2>&1 || fail "umoci"
+  run -0 skopeo copy -q oci:"$t/X:tag" oci-archive:"$t/A.tar:ociarch/img:1"
+  run -0 docker load -i "$t/A.tar"
+  assert_contains "$output" "Loaded image"
+  local loaded=$output
+  run -0 skopeo copy -q oci:"$t/X:tag" oci:"$t/D:v2"
+  [[ -d $t/D/blobs/sha256 ]] || fail "skopeo wrote no layout directory"
+  run -0 berth load -i "$t/D"
+  assert_contains "$output" "Loaded image"
+  run -0 berth images -q --no-trunc
+  local ids=$output
+  [[ $(sort -u <<<"$ids" | wc -l) -ge 1 ]] || fail "no image loaded"
+  run -0 docker inspect -f '{{len .RootFS.Layers}} {{.Os}}' "$(head -1 <<<"$ids")"
+  assert_eq "$output" "1 linux"
+  # A directory that is not an image is refused with the loader's message.
+  mkdir -p "$t/empty/sub"
+  echo hi >"$t/empty/sub/f"
+  run -1 berth load -i "$t/empty"
+  assert_contains "$output" "neither manifest.json"
+  : "$loaded"
+}
+
+@test "berth save writes an OCI layout beside manifest.json that skopeo reads as oci-archive" {
+  command -v skopeo >/dev/null || skip "skopeo missing"
+  run -0 berth import "$BB_TAR" ocisave:1
+  local id=$output
+  run -0 berth save -o "$TEST_DIR/o.tar" ocisave:1
+  run -0 tar -tf "$TEST_DIR/o.tar"
+  assert_contains "$output" "oci-layout"
+  assert_contains "$output" "index.json"
+  assert_contains "$output" "manifest.json"
+  run -0 skopeo inspect --format '{{len .Layers}}' oci-archive:"$TEST_DIR/o.tar"
+  assert_eq "$output" "1"
+  run -0 skopeo inspect --config oci-archive:"$TEST_DIR/o.tar"
+  run -0 jq -r '.rootfs.diff_ids | length' <<<"$output"
+  assert_eq "$output" "1"
+  run -0 skopeo inspect --format '{{len .Layers}}' docker-archive:"$TEST_DIR/o.tar"
+  assert_eq "$output" "1"
+  run -0 berth rmi ocisave:1
+  run -0 berth load -i "$TEST_DIR/o.tar"
+  assert_eq "$output" "Loaded image: ocisave:1"
+  run -0 berth inspect -f '{{.Id}}' ocisave:1
+  assert_eq "$output" "$id"
+}
+
+@test "berth load streams a large archive from a file and from stdin" {
+  source "$BERTH_SRC/tests/integration/api/archive.bash"
+  make_big_layers "$TEST_DIR/big" 64 0
+  make_docker_archive "$TEST_DIR/big.tar" big:1 "$TEST_DIR/big/base.tar" "$TEST_DIR/big/big.tar" >"$TEST_DIR/big.id"
+  run -0 berth load -i "$TEST_DIR/big.tar"
+  assert_eq "$output" "Loaded image: big:1"
+  run -0 berth rmi big:1
+  # The client's peak memory stays far below the archive's 64 MiB.
+  run -0 bash -c "BERTH_HOST=unix://$SOCK /usr/bin/time -f '%M' '$BERTH' load -q <'$TEST_DIR/big.tar' 2>'$TEST_DIR/rss'"
+  assert_eq "$output" "Loaded image: big:1"
+  local kb
+  kb=$(tail -1 "$TEST_DIR/rss")
+  ((kb < 40000)) || fail "berth load used ${kb} KiB for a 64 MiB archive"
+  run -0 berth inspect -f '{{.Id}}' big:1
+  assert_eq "$output" "$(cat "$TEST_DIR/big.id")"
+}
+
+@test "docker events --filter image=REPO matches its tags and ids, as Docker's filter does" {
+  run -0 docker import "$BB_TAR" evf:1
+  local id=$output
+  run -0 docker tag evf:1 evf:2
+  run -0 docker import "$BB_TAR" zzz:1
+  sleep 1.1
+  run -0 docker events --since 0 --until "$(date +%s)" --filter image=evf \
+    --format '{{.Action}} {{.Actor.Attributes.name}}'
+  assert_eq "$output" $'import evf:1\ntag evf:1\ntag evf:2'
+  run -0 docker events --since 0 --until "$(date +%s)" --filter image="$id" --format '{{.Action}}'
+  [[ $output == *import* ]] || fail "the id did not match: $output"
+  run -0 docker events --since 0 --until "$(date +%s)" --filter image=evf:2 --format '{{.Action}}'
+  assert_eq "$output" "tag"
+}

@@ -133,3 +133,54 @@ PY
   run -0 berth images -q
   assert_eq "$output" ""
 }
+
+@test "image inspect: GraphDriver overlay2 with the layer directories; LastTagTime set by a tag" {
+  source "$BERTH_SRC/tests/integration/api/archive.bash"
+  mkdir -p "$TEST_DIR/l2/etc"
+  echo two >"$TEST_DIR/l2/etc/two"
+  tar -C "$TEST_DIR/l2" -cf "$TEST_DIR/l2.tar" .
+  make_docker_archive "$TEST_DIR/gd.tar" gd:1 "$BB_TAR" "$TEST_DIR/l2.tar" >/dev/null
+  run -0 docker load -i "$TEST_DIR/gd.tar"
+  run -0 docker inspect -f '{{.GraphDriver.Name}}' gd:1
+  assert_eq "$output" "overlay2"
+  run -0 docker inspect -f '{{json .GraphDriver.Data}}' gd:1
+  if [[ $output == "{}" || $output == null ]]; then
+    skip "berthd's image backend does not pass Image::graph_driver on (cmd/image_backend.cc)"
+  fi
+  local data=$output
+  run -0 jq -r '.UpperDir' <<<"$data"
+  [[ -f $output/etc/two ]] || fail "UpperDir $output has not the top layer's files"
+  run -0 jq -r '.LowerDir' <<<"$data"
+  [[ $output != *:* && -x $output/bin/busybox ]] || fail "LowerDir $output is not the base layer"
+  run -0 jq -r '.MergedDir + " " + .WorkDir' <<<"$data"
+  assert_contains "$output" "/merged "
+  assert_contains "$output" "/work"
+  run -0 docker inspect -f '{{.Metadata.LastTagTime}}' gd:1
+  local loaded=$output
+  [[ $loaded != 0001-01-01* ]] || fail "a load with a tag leaves LastTagTime unset"
+  run -0 docker import "$BB_TAR"
+  local untagged=$output
+  run -0 docker inspect -f '{{.Metadata.LastTagTime}}' "$untagged"
+  assert_eq "$output" "0001-01-01 00:00:00 +0000 UTC"
+  run -0 docker tag "$untagged" later:1
+  run -0 docker inspect -f '{{.Metadata.LastTagTime.Unix}}' later:1
+  (($(date +%s) - output < 60)) || fail "LastTagTime $output is not now"
+}
+
+@test "system df -v prints what the docker CLI prints" {
+  run -0 docker import "$BB_TAR" dfa:1
+  run -0 docker import -c 'CMD ["true"]' "$BB_TAR" dfb:1
+  run -0 docker import "$BB_TAR"
+  norm() { sed -E 's/[0-9]+ seconds? ago|About a minute ago|Less than a second ago/N ago/g'; }
+  run -0 docker system df -v
+  local want
+  want=$(norm <<<"$output")
+  assert_contains "$want" "Images space usage:"
+  assert_contains "$want" "SHARED SIZE"
+  run -0 berth system df -v
+  assert_eq "$(norm <<<"$output")" "$want"
+  # The route keeps its arrays for containers, volumes and the build cache.
+  run -0 curl -s --unix-socket "$SOCK" http://d/v1.44/system/df
+  run -0 jq -r '[(.Containers|type), (.Volumes|type), (.BuildCache|type), (.Images|length)] | join(" ")' <<<"$output"
+  assert_eq "$output" "array array array 3"
+}
