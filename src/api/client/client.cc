@@ -281,41 +281,4 @@ Result<std::unique_ptr<PendingResponse>> Client::SendStream(
   return std::make_unique<PendingResponse>(std::move(impl));
 }
 
-Result<std::unique_ptr<PendingResponse>> Client::SendStream(
-    std::string_view method, std::string_view path,
-    const std::function<Result<size_t>(char* buf, size_t n)>& body,
-    const std::vector<std::pair<std::string, std::string>>& headers) {
-  auto impl = std::make_unique<PendingResponse::Impl>();
-  impl->fd = BERTH_TRY(Dial());
-  impl->host = host_;
-  internal::FdStream stream(impl->fd.get());
-  http::request<http::empty_body> req{http::string_to_verb(std::string(method)), std::string(path),
-                                      11};
-  req.set(http::field::host, "berth");
-  req.set(http::field::user_agent, "berth-cli/0.1.0");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.chunked(true);
-  http::request_serializer<http::empty_body> sr{req};
-  boost::system::error_code ec;
-  http::write_header(stream, sr, ec);
-  std::string buf(256 * 1024, '\0');
-  while (!ec) {
-    size_t n = BERTH_TRY(body(buf.data(), buf.size()));
-    if (n == 0) {
-      internal::net::write(stream, http::make_chunk_last(), ec);
-      break;
-    }
-    internal::net::write(stream, http::make_chunk(internal::net::buffer(buf.data(), n)), ec);
-  }
-  // A daemon that stopped reading (an error before the end of the body) has answered: read it.
-  boost::system::error_code send_ec = ec;
-  ec = {};
-  impl->parser.body_limit(64u << 20);
-  http::read_header(stream, impl->buffer, impl->parser, ec);
-  if (ec && send_ec) return Error::Unavailable("send to " + host_ + ": " + send_ec.message());
-  if (ec) return Error::Unavailable("read from " + host_ + ": " + ec.message());
-  impl->headers = LowercaseHeaders(impl->parser.get());
-  return std::make_unique<PendingResponse>(std::move(impl));
-}
-
 }  // namespace berth::api

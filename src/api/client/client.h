@@ -95,14 +95,6 @@ class Client {
       const std::function<Result<size_t>(char* buf, size_t n)>& body,
       const std::vector<std::pair<std::string, std::string>>& headers = {});
 
-  /// Send with a request body read from body until it returns 0 (or an error, returned as is),
-  /// sent chunked as it is read: an archive of any size goes to the daemon without being held
-  /// in memory (berth load, berth import).
-  Result<std::unique_ptr<PendingResponse>> SendStream(
-      std::string_view method, std::string_view path,
-      const std::function<Result<size_t>(char* buf, size_t n)>& body,
-      const std::vector<std::pair<std::string, std::string>>& headers = {});
-
  private:
   Result<Fd> Dial() const;
   Result<void> Connect();
