@@ -121,19 +121,22 @@ Result<void> NeedArgs(const Flags& f, const FlagSpec& spec, size_t min, size_t m
   if (n >= min && n <= max) return {};
   std::string cmd = UsageTail(spec), what;
   auto arg = [](size_t k) { return std::to_string(k) + " argument" + (k == 1 ? "" : "s"); };
-  if (min == max)
-    what = "requires exactly " + arg(min);
-  else if (n < min && max == SIZE_MAX)
-    what = "requires at least " + arg(min);
-  else if (n < min)
-    what = "requires at least " + std::to_string(min) + " and at most " + arg(max);
-  else if (min == 0 && max == 0)
+  std::string hint = "See";
+  if (min == 0 && max == 0) {
     what = "accepts no arguments";
-  else
+    hint = "Run";
+  } else if (min == max) {
+    what = "requires exactly " + arg(min);
+  } else if (n < min && max == SIZE_MAX) {
+    what = "requires at least " + arg(min);
+  } else if (n < min) {
+    what = "requires at least " + std::to_string(min) + " and at most " + arg(max);
+  } else {
     what = "requires at most " + arg(max);
+  }
   return Error::FailedPrecondition("berth: '" + ("berth " + cmd) + "' " + what +
-                                   "\n\nUsage:  berth " + spec.usage + "\n\nSee 'berth " + cmd +
-                                   " --help' for more information");
+                                   "\n\nUsage:  berth " + spec.usage + "\n\n" + hint + " 'berth " +
+                                   cmd + " --help' for more information");
 }
 
 Result<int> UsageExit(Result<int> r) {

@@ -153,13 +153,13 @@ Result<int> FromContainer(Env& env, const std::string& container, std::string sr
       to = ".";
     }
   } else if (exists) {
-    if (st.is_dir) return Error::InvalidArgument("cannot copy directory");
+    if (st.is_dir) return Error::Internal("cannot copy directory");
     dir = Dirname(dst);
     from = src_base;
     to = Basename(dst);
   } else {
     if (AssertsDir(dst) && !st.is_dir)
-      return Error::InvalidArgument("destination directory " + dst + " does not exist");
+      return Error::Internal("destination directory " + dst + " does not exist");
     struct stat parent;
     if (::stat(Dirname(dst).c_str(), &parent) < 0 || !S_ISDIR(parent.st_mode))
       return Error::NotFound("lstat " + Dirname(dst) + ": no such file or directory");
@@ -199,8 +199,7 @@ Result<int> ToContainer(Env& env, const std::string& src, const std::string& con
   std::string body, put_dir;
   if (src == "-") {
     if (!st.exists || !st.is_dir)
-      return Error::InvalidArgument("destination \"" + container + ":" + dst +
-                                    "\" must be a directory");
+      return Error::Internal("destination \"" + container + ":" + dst + "\" must be a directory");
     body = BERTH_TRY(ReadAll(STDIN_FILENO, size_t{16} << 30));
     put_dir = dst;
   } else {
@@ -213,13 +212,13 @@ Result<int> ToContainer(Env& env, const std::string& src, const std::string& con
       put_dir = dst;
       root = Basename(src);
     } else if (st.exists) {
-      if (src_dir) return Error::InvalidArgument("cannot copy directory");
+      if (src_dir) return Error::Internal("cannot copy directory");
       put_dir = Dirname(dst);
       root = Basename(dst);
     } else {
       if (AssertsDir(dst) && !src_dir)
-        return Error::InvalidArgument("destination directory " + container + ":" + dst +
-                                      " does not exist");
+        return Error::Internal("destination directory " + container + ":" + dst +
+                               " does not exist");
       put_dir = Dirname(dst);
       root = Basename(dst);
     }

@@ -244,7 +244,7 @@ Result<void> Parents(const std::string& dir, const std::string& rel) {
     struct stat st;
     if (::lstat(p.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode))
-        return Error::InvalidArgument("cannot extract through " + p + ": not a directory");
+        return Error::Internal("cannot extract through " + p + ": not a directory");
       continue;
     }
     if (::mkdir(p.c_str(), 0755) < 0 && errno != EEXIST)
@@ -255,9 +255,9 @@ Result<void> Parents(const std::string& dir, const std::string& rel) {
 
 Result<std::string> Safe(const std::string& rel) {
   if (rel.empty() || rel[0] == '/')
-    return Error::InvalidArgument("tar entry with an absolute name: " + rel);
+    return Error::Internal("tar entry with an absolute name: " + rel);
   for (const auto& part : Split(rel, '/', true))
-    if (part == "..") return Error::InvalidArgument("tar entry outside the destination: " + rel);
+    if (part == "..") return Error::Internal("tar entry outside the destination: " + rel);
   return rel;
 }
 
@@ -269,7 +269,7 @@ Result<void> TarExtractor::Begin() {
   if (rel == "." || rel.empty()) {
     // the top directory itself ("./"): it is dir_
     if (type_ == '5') return {};
-    return Error::InvalidArgument("tar entry with an empty name");
+    return Error::Internal("tar entry with an empty name");
   }
   rel = BERTH_TRY(Safe(rel));
   BERTH_TRY(Parents(dir_, rel));
@@ -279,8 +279,7 @@ Result<void> TarExtractor::Begin() {
   switch (type_) {
     case '5':
       if (exists && !S_ISDIR(st.st_mode))
-        return Error::InvalidArgument("cannot overwrite non-directory " + path +
-                                      " with a directory");
+        return Error::Internal("cannot overwrite non-directory " + path + " with a directory");
       if (!exists && ::mkdir(path.c_str(), mode_ & 07777) < 0)
         return Error::FromErrno(errno, "mkdir " + path);
       ::chmod(path.c_str(), mode_ & 07777);
@@ -289,7 +288,7 @@ Result<void> TarExtractor::Begin() {
     case '\0':
     case '7': {
       if (exists && S_ISDIR(st.st_mode))
-        return Error::InvalidArgument("cannot overwrite directory " + path + " with a file");
+        return Error::Internal("cannot overwrite directory " + path + " with a file");
       if (exists) ::unlink(path.c_str());
       int fd =
           ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_ & 07777);
@@ -299,7 +298,7 @@ Result<void> TarExtractor::Begin() {
     }
     case '2':
       if (exists && S_ISDIR(st.st_mode))
-        return Error::InvalidArgument("cannot overwrite directory " + path + " with a symlink");
+        return Error::Internal("cannot overwrite directory " + path + " with a symlink");
       if (exists) ::unlink(path.c_str());
       if (::symlink(link_.c_str(), path.c_str()) < 0)
         return Error::FromErrno(errno, "symlink " + path);
@@ -318,8 +317,7 @@ Result<void> TarExtractor::Begin() {
 
 Result<void> TarExtractor::Content(std::string_view data) {
   if (type_ == 'L' || type_ == 'K' || type_ == 'x' || type_ == 'g') {
-    if (meta_.size() + data.size() > (1u << 20))
-      return Error::InvalidArgument("tar header too long");
+    if (meta_.size() + data.size() > (1u << 20)) return Error::Internal("tar header too long");
     meta_.append(data);
     return {};
   }

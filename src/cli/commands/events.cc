@@ -81,7 +81,8 @@ Result<int> Events(Env& env) {
           }
           std::string out;
           if (tpl) {
-            auto s = tpl->Execute(e);
+            // the daemon's key order, as docker's {{json .}} keeps its struct's
+            auto s = tpl->ExecuteOrdered(nlohmann::ordered_json::parse(line, nullptr, false));
             if (!s) {
               failed = s.error();
               return false;
