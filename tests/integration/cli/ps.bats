@@ -22,6 +22,9 @@ make_containers() {
     # shellcheck disable=SC2086
     same_as_docker ps $args --filter label=berth-ops-test
   done
+  # columns whose width no clock changes: exact, padding included
+  run_bd ps -a --filter label=berth-ops-test --format 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Names}}\t{{.State}}'
+  assert_eq "$B_OUT" "$D_OUT" "table"
 }
 
 @test "ps -q, -aq, -n, -l list the same ids" {
