@@ -353,7 +353,7 @@ TEST_F(ImageServiceTest, LoadWithAWrongDiffIdFailsAndLeavesNoSnapshot) {
   std::string archive = DockerArchive({layer}, {"sha256:" + std::string(64, 'a')}, "wrong:1");
   auto lines = LoadString(*service_, archive);
   ASSERT_FALSE(lines);
-  EXPECT_TRUE(lines.error().IsDataLoss()) << lines.error().message();
+  EXPECT_EQ(lines.error().code(), ErrorCode::kDataLoss) << lines.error().message();
   size_t snaps = 0;
   ASSERT_TRUE(snapshots_->Walk([&](const store::snapshot::Info&) -> Result<void> {
     ++snaps;

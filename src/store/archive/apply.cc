@@ -80,7 +80,8 @@ class LayerStream {
   /// Empty when the blob is not hashed.
   Result<oci::Digest> BlobDigest() {
     if (!blob_) return oci::Digest();
-    return oci::Digest::Sha256Hex(BERTH_TRY(blob_->HexDigest()));
+    if (!blob_digest_.valid()) blob_digest_ = oci::Digest::Sha256Hex(BERTH_TRY(blob_->HexDigest()));
+    return blob_digest_;
   }
   /// The blob digest when uncompressed (empty if the blob is not hashed).
   Result<oci::Digest> DiffId() {
@@ -203,6 +204,7 @@ class LayerStream {
 
   ReadFn read_;
   std::optional<Sha256> blob_;
+  oci::Digest blob_digest_;  // once blob_ is finished
   std::optional<Sha256> diff_;
   std::vector<char> in_;
   std::vector<char> out_;
