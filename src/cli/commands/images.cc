@@ -235,8 +235,9 @@ Result<int> PrintDiskUsageVerbose(const json& df) {
                       {"ID", ShortId(Str(img, "Id"), false)},
                       {"CreatedSince", Since(Int(img, "Created"))},
                       {"Size", size(sz)},
-                      {"SharedSize", size(shared)},
-                      {"UniqueSize", shared < 0 ? std::string("N/A") : size(sz - shared)},
+                      // docker's go-units HumanSize (4 digits) for these two
+                      {"SharedSize", shared < 0 ? "N/A" : HumanSize(double(shared), 4)},
+                      {"UniqueSize", shared < 0 ? "N/A" : HumanSize(double(sz - shared), 4)},
                       {"Containers", std::to_string(Int(img, "Containers"))}});
   }
   std::vector<json> containers;

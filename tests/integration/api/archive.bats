@@ -37,7 +37,10 @@ teardown() { api_teardown; }
   run -0 docker import -c 'CMD ["ls"]' "$BB_TAR" two:2
   local two=$output
   run -0 docker save -o "$TEST_DIR/both.tar" one:1 two:2
-  run -0 bash -c "tar -tf '$TEST_DIR/both.tar' | grep -c 'layer.tar\$'"
+  run -0 bash -c "tar -xOf '$TEST_DIR/both.tar' manifest.json | jq -r '[.[].Layers[]] | unique | .[]'"
+  assert_eq "${#lines[@]}" "1"
+  local layer=$output
+  run -0 bash -c "tar -tf '$TEST_DIR/both.tar' | grep -cx '$layer'"
   assert_eq "$output" "1"
   run -0 docker rmi one:1 two:2
   run -0 docker load -i "$TEST_DIR/both.tar"

@@ -111,3 +111,22 @@ id_and_layers() { "$1" inspect --format '{{.Id}} {{json .RootFS.Layers}}' "$2"; 
   got=$(id_and_layers docker bb:v2)
   assert_eq "$got" "$want" "bb:v2 in berthd"
 }
+
+@test "docker load of a bad archive: exit 1 and the bare message, from dockerd and from berthd" {
+  berthd_has load || skip "berthd has no POST /images/load yet"
+  head -c 10000 /dev/urandom >"$TEST_DIR/junk.tar"
+  run -1 dockerd_cli load -i "$TEST_DIR/junk.tar"
+  echo "# dockerd: $output" >&3
+  [[ -n $output && $output != *"Error response from daemon"* ]] || fail "dockerd printed: $output"
+  run -1 docker load -i "$TEST_DIR/junk.tar"
+  echo "# berthd: $output" >&3
+  [[ -n $output && $output != *"Error response from daemon"* ]] || fail "berthd's load printed: $output"
+  # Both answer 200 with the error in the stream.
+  local sock
+  for sock in "$SOCK" "$DOCKERD_SOCK"; do
+    run -0 curl -s -w '\n%{http_code}' --unix-socket "$sock" -X POST -H 'Content-Type: application/x-tar' \
+      --data-binary @"$TEST_DIR/junk.tar" 'http://d/v1.41/images/load?quiet=1'
+    assert_eq "${lines[-1]}" "200"
+    assert_contains "${lines[0]}" '"errorDetail":{"message":'
+  done
+}

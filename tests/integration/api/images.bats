@@ -171,7 +171,7 @@ PY
   run -0 docker import "$BB_TAR" dfa:1
   run -0 docker import -c 'CMD ["true"]' "$BB_TAR" dfb:1
   run -0 docker import "$BB_TAR"
-  norm() { sed -E 's/[0-9]+ seconds? ago|About a minute ago|Less than a second ago/N ago/g'; }
+  norm() { sed -E 's/[0-9]+ seconds? ago|About a minute ago|Less than a second ago/N ago/g' | tr -s ' '; }
   run -0 docker system df -v
   local want
   want=$(norm <<<"$output")
