@@ -58,10 +58,13 @@ struct MountSpec {
   std::string propagation;  // bind: rprivate (default), private, rshared, ...
   bool no_copy = false;     // volume: do not copy the image's files into a new volume
   std::map<std::string, std::string> volume_labels;
-  int64_t tmpfs_size = 0;         // bytes, 0 = kernel default
-  uint32_t tmpfs_mode = 0;        // 0 = 1777
-  std::string tmpfs_options;      // from --tmpfs /path:OPTS, passed to the mount
-  bool from_bind_string = false;  // came from HostConfig.Binds ("-v"), not Mounts
+  int64_t tmpfs_size = 0;          // bytes, 0 = kernel default
+  uint32_t tmpfs_mode = 0;         // 0 = 1777
+  std::string tmpfs_options;       // from --tmpfs /path:OPTS, passed to the mount
+  bool from_bind_string = false;   // came from HostConfig.Binds ("-v"), not Mounts
+  bool from_tmpfs = false;         // came from HostConfig.Tmpfs ("--tmpfs"), not Mounts
+  bool non_recursive = false;      // bind: BindOptions.NonRecursive ("bind", not "rbind")
+  bool create_mountpoint = false;  // bind: BindOptions.CreateMountpoint (make a missing source)
 };
 
 struct Ulimit {
@@ -134,7 +137,14 @@ struct HostConfig {
   std::optional<int64_t> pids_limit;  // 0 or -1 unlimited
   bool oom_kill_disable = false;
   int64_t blkio_weight = 0;
-  std::vector<int> console_size;  // [height, width] if given
+  std::vector<int> console_size;                 // [height, width] if given
+  std::string cgroup_parent;                     // --cgroup-parent ("" → the daemon's)
+  std::vector<std::string> device_cgroup_rules;  // "c 1:3 rwm", "b *:* m"
+  std::optional<int64_t> memory_swappiness;
+  // Given (even empty: --security-opt systempaths=unconfined) → replace the defaults.
+  std::optional<std::vector<std::string>> masked_paths, readonly_paths;
+  std::vector<std::string> links;  // kept for inspect
+  std::string volume_driver;
 };
 
 struct CreateRequest {

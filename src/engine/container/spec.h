@@ -12,6 +12,7 @@
 // standard devices, a 64 MiB /dev/shm, an own network namespace with lo (none), or the host's
 // (host), PATH when the image has no env, cgroup limits from the resource flags.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,24 @@ struct SpecInput {
   std::string cgroup_parent = "/berth";  // cgroupsPath = <parent>/<id>
   std::string init_path;                 // host path of berth-init, bind-mounted for --init
   std::string hosts_path, resolv_conf_path, hostname_path;  // host files bind-mounted, if set
+  /// Namespaces to join instead of creating: "network" → "/run/berth/netns/x" (a pooled or
+  /// user-defined network), "ipc"/"pid"/"network" → "/proc/PID/ns/..." for container:NAME
+  /// modes. A "container:" mode without its path here is an InvalidArgument error.
+  std::map<std::string, std::string> namespace_paths;
+  std::string host_dev = "/dev";  // where --privileged finds the host's devices (tests: a dir)
 };
+
+/// A MountSpec as the runtime mounts it, with Docker's options: bind and volume → "rbind" (or
+/// "bind" if non_recursive), "ro" or "rw", the propagation ("rprivate" by default); tmpfs →
+/// "noexec","nosuid","nodev","rprivate", then size/mode and --tmpfs options (which win: "exec"
+/// replaces "noexec"). `host_source` is the bind source or the volume's _data directory.
+ResolvedMount ResolveMount(const MountSpec& mount, const std::string& host_source);
+
+/// Docker's create-time merge of the image's config into the container's (moby merge()):
+/// User, Env (the container's win by key), Cmd/Entrypoint (Docker's rules, [""] clears),
+/// WorkingDir, Labels, ExposedPorts, Volumes, StopSignal, Healthcheck (its unset fields). The
+/// result is what `docker inspect` shows as Config; ProcessArgs gives the same args for it.
+ContainerConfig MergeImageConfig(ContainerConfig config, const oci::ImageConfig& image);
 
 /// InvalidArgument with Docker's wording for what the runtime would refuse (unknown
 /// capability, bad ulimit, malformed seccomp profile, -u NAME not in /etc/passwd: "unable
