@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/container/spec_internal.h"
+#include "runtime/seccomp/seccomp.h"
 #include "util/file.h"
 
 namespace berth::engine {
@@ -582,6 +583,14 @@ TEST_F(SpecTest, DefaultSeccompFollowsCapabilities) {
 
   host_.seccomp_unconfined = true;
   EXPECT_FALSE(Build().linux->seccomp);
+}
+
+TEST_F(SpecTest, DefaultSeccompCompiles) {
+  for (const auto& caps : {internal::DefaultCaps(), internal::AllCaps(), Strings{}}) {
+    auto program = runtime::seccomp::Compile(internal::DefaultSeccomp(caps));
+    ASSERT_TRUE(program) << program.error().message();
+    EXPECT_FALSE(program->bpf.empty());
+  }
 }
 
 TEST_F(SpecTest, DockerSeccompProfile) {
