@@ -15,13 +15,19 @@
 #include <thread>
 #include <vector>
 
+#include "api/containers/container_routes.h"
+#include "api/containers/fs_routes.h"
 #include "api/events/event_bus.h"
 #include "api/http/server.h"
 #include "api/routes/events.h"
 #include "api/routes/images.h"
 #include "api/routes/system.h"
+#include "api/volumes/volume_routes.h"
 #include "cmd/image_backend.h"
 #include "cmd/runtime/flags.h"
+#include "engine/container_service.h"
+#include "engine/monitor/spawner.h"
+#include "engine/volume/volume_service.h"
 #include "image/image_service.h"
 #include "store/content/local_content_store.h"
 #include "store/layout.h"
@@ -40,17 +46,28 @@ constexpr const char* kUsage =
     "Options:\n"
     "  --root DIR          root of persistent state (default /var/lib/berth)\n"
     "  -H, --host ADDR     socket to listen on (default unix:///run/berth/berth.sock)\n"
+    "  --exec-root DIR     root of the containers' runtime state (default /run/berth)\n"
     "  -l, --log-level L   debug, info, warn, error (default info)\n"
     "  --log-format F      text or json (default text)\n"
     "  -v, --version       print the version\n";
 
 class DaemonSystem : public api::routes::SystemBackend {
  public:
-  DaemonSystem(std::string root, std::string id, image::ImageService* images)
-      : root_(std::move(root)), id_(std::move(id)), images_(images) {}
+  DaemonSystem(std::string root, std::string id, image::ImageService* images,
+               engine::ContainerService* containers)
+      : root_(std::move(root)), id_(std::move(id)), images_(images), containers_(containers) {}
   Counts GetCounts() override {
     Counts c;
     c.images = images_->Count();
+    for (const auto& ct : containers_->List()) {
+      ++c.containers;
+      if (ct.state.paused)
+        ++c.paused;
+      else if (ct.state.running)
+        ++c.running;
+      else
+        ++c.stopped;
+    }
     return c;
   }
   std::string RootDir() override { return root_; }
@@ -59,6 +76,7 @@ class DaemonSystem : public api::routes::SystemBackend {
  private:
   std::string root_, id_;
   image::ImageService* images_;
+  engine::ContainerService* containers_;
 };
 
 // The stores under the root, opened and recovered before the API serves.
@@ -114,6 +132,7 @@ int Main(int argc, char** argv) {
   auto flags = cmd::ParseFlags(args, 1,
                                {{"root", "", true},
                                 {"host", "H", true},
+                                {"exec-root", "", true},
                                 {"log-level", "l", true},
                                 {"log-format", "", true},
                                 {"version", "v", false},
@@ -151,6 +170,15 @@ int Main(int argc, char** argv) {
     return 2;
   }
   std::string socket_path = host.substr(7);
+  std::string exec_root = flags->Get("exec-root", "/run/berth");
+
+  // The monitors' spawner is forked now, while berthd has one thread and no file open but
+  // its stdio (engine/monitor/spawner.h).
+  auto spawner = engine::monitor::Spawner::Start();
+  if (!spawner) {
+    logger.Error("{}", spawner.error().message());
+    return 1;
+  }
 
   // SIGTERM and SIGINT are taken by a thread with sigwait: block them in every thread first.
   sigset_t sigs;
@@ -194,12 +222,63 @@ int Main(int argc, char** argv) {
         e.attributes["name"] = name.empty() ? std::string(id) : std::string(name);
         bus.Publish(std::move(e));
       });
-  DaemonSystem system(root, *id, stores->images.get());
+  engine::VolumeService volumes(store::Layout(root).VolumesRoot());
+  if (auto r = volumes.Load(); !r) {
+    logger.Error("{}", r.error().message());
+    return 1;
+  }
+  std::string init_path;
+  if (char self[4096]; ::readlink("/proc/self/exe", self, sizeof self - 1) > 0) {
+    self[sizeof self - 1] = 0;
+    std::string exe(self, ::strnlen(self, sizeof self - 1));
+    init_path = exe.substr(0, exe.rfind('/')) + "/berth-init";
+  }
+  engine::ContainerService containers({.root = root,
+                                       .exec_root = exec_root,
+                                       .spawner = spawner->get(),
+                                       .images = stores->images.get(),
+                                       .snapshots = stores->snapshots.get(),
+                                       .volumes = &volumes,
+                                       .init_path = init_path});
+  volumes.SetUsers([&containers](const std::string& v) { return containers.UsersOfVolume(v); });
+  volumes.SetEventSink([&bus](std::string_view action, std::string_view name) {
+    api::events::Event e{.type = "volume", .action = std::string(action), .id = std::string(name)};
+    e.attributes["driver"] = "local";
+    bus.Publish(std::move(e));
+  });
+  containers.SetEventSink([&bus](std::string_view action, const engine::Container& c,
+                                 const std::map<std::string, std::string>& extra) {
+    api::events::Event e{.type = "container", .action = std::string(action), .id = c.id};
+    e.attributes["name"] = c.name;
+    e.attributes["image"] = c.request.config.image;
+    for (const auto& [k, v] : c.request.config.labels) e.attributes[k] = v;
+    for (const auto& [k, v] : extra) e.attributes[k] = v;
+    bus.Publish(std::move(e));
+  });
+  stores->images->SetContainerUsers(
+      [&containers](const oci::Digest& image) { return containers.UsersOfImage(image.str()); });
+  if (auto r = containers.Restore(); !r) {
+    logger.Error("restore containers: {}", r.error().message());
+    return 1;
+  }
+  DaemonSystem system(root, *id, stores->images.get(), &containers);
   cmd::DaemonImages images(stores->images.get());
   api::Router router;
   api::routes::AddSystemRoutes(&router, &system);
   api::routes::AddImageRoutes(&router, &images);
   api::routes::AddEventRoutes(&router, &bus);
+  api::containers::AddContainerRoutes(&router, &containers);
+  api::containers::AddContainerFsRoutes(
+      &router, &containers, stores->images.get(),
+      [&bus](const engine::Container& c, const std::string& image_id, const std::string& ref) {
+        api::events::Event e{.type = "container", .action = "commit", .id = c.id};
+        e.attributes["name"] = c.name;
+        e.attributes["image"] = c.request.config.image;
+        if (!ref.empty()) e.attributes["imageRef"] = ref;
+        e.attributes["imageID"] = image_id;
+        bus.Publish(std::move(e));
+      });
+  api::volumes::AddVolumeRoutes(&router, &volumes);
   api::ServerOptions options;
   options.common_headers = api::routes::CommonHeaders();
   api::Server server(router, options);
@@ -218,6 +297,15 @@ int Main(int argc, char** argv) {
               api::routes::kEngineVersion, api::routes::kApiVersion);
   server.Serve();
   signals.join();
+  containers.Shutdown();
+  // Requests still running (attach, logs --follow, stats streams) hold the services: give them
+  // a moment, then leave without destroying what they use. Containers outlive berthd anyway.
+  for (int i = 0; i < 100 && server.active_connections() > 0; ++i) ::usleep(20000);
+  if (size_t n = server.active_connections(); n > 0) {
+    logger.Info("stopped with {} connection(s) open", n);
+    std::fflush(nullptr);
+    ::_exit(0);
+  }
   logger.Info("stopped");
   return 0;
 }

@@ -49,13 +49,27 @@ Result<std::vector<DeleteItem>> ImageService::Delete(std::string_view name,
     tags = BERTH_TRY(tx.TagsOf(id));
     return {};
   }));
-  // Containers will add "conflict: unable to remove repository reference …" here.
+  std::vector<std::string> users =
+      container_users_ ? container_users_(id) : std::vector<std::string>{};
   if (!IsIdPrefix(id, name)) {
     // A reference: untag it; the image goes with its last tag.
     oci::Reference ref = BERTH_TRY(oci::Reference::ParseNormalized(name));
     if (ref.has_digest()) return RemoveImage(id, tags, true);  // name@digest: the image
     std::string full = ref.WithDefaultTag().String();
+    if (tags.size() <= 1 && !users.empty()) {
+      if (!options.force)
+        return Error::Conflict("conflict: unable to remove repository reference \"" +
+                               std::string(name) + "\" (must force) - container " +
+                               users[0].substr(0, 12) + " is using its referenced image " +
+                               std::string(id.short_hex()));
+      return RemoveImage(id, {full}, false);  // untagged; the container keeps the image
+    }
     return RemoveImage(id, {full}, tags.size() <= 1);
+  }
+  if (!users.empty()) {
+    return Error::Conflict("conflict: unable to delete " + std::string(id.short_hex()) +
+                           " (must be forced) - image is being used by container " +
+                           users[0].substr(0, 12));
   }
   if (tags.size() > 1 && !options.force) {
     return Error::Conflict("conflict: unable to delete " + std::string(id.short_hex()) +
@@ -77,7 +91,7 @@ Result<PruneReport> ImageService::Prune(bool all, const std::vector<std::string>
   PruneReport report;
   std::lock_guard lock(mu_);
   for (const auto& image : images) {
-    // Containers using the image will keep it here.
+    if (container_users_ && !container_users_(image.record.id).empty()) continue;
     auto items = RemoveImage(image.record.id, image.tags, true);
     if (!items) {
       if (items.error().IsNotFound()) continue;  // deleted meanwhile

@@ -61,6 +61,11 @@ struct Response {
   std::string body;
   /// When set, the body is produced by this function after the headers are sent (chunked).
   std::function<Result<void>(BodyWriter&)> stream;
+  /// When set, the connection is taken over once the status line and headers are sent (no
+  /// body framing): attach and exec streams. fn gets the socket and the bytes the client sent
+  /// past its request (the start of its stream); it dups what it keeps: the server closes its
+  /// own fd when fn returns. Status 101 with Upgrade: tcp when the client asked for it.
+  std::function<void(int fd, std::string_view buffered)> hijack;
 
   Response& Header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -19,6 +19,7 @@
 #include <limits>
 
 #include "api/http/fd_stream_internal.h"
+#include "util/fd.h"
 #include "util/log.h"
 
 namespace berth::api {
@@ -282,6 +283,19 @@ void Server::HandleConnection(int fd) {
         // A streaming route that left part of its body unread: the connection cannot be reused.
         if (m.stream_body && !parser.is_done()) keep_alive = false;
       }
+    }
+    if (res.hijack && res.status < 300) {
+      std::string head = "HTTP/1.1 " + std::to_string(res.status) +
+                         (res.status == 101 ? " UPGRADED\r\n" : " OK\r\n");
+      for (const auto& [k, v] : options_.common_headers) head += k + ": " + v + "\r\n";
+      for (const auto& [k, v] : res.headers) head += k + ": " + v + "\r\n";
+      head += "\r\n";
+      if (!WriteAll(fd, head)) return;
+      auto data = buffer.data();
+      std::string_view rest(static_cast<const char*>(data.data()), data.size());
+      logger.Debug({{"method", req.method}, {"path", req.target}}, "{} hijacked", res.status);
+      res.hijack(fd, rest);
+      return;
     }
     // Unread body bytes would be taken for the next request.
     if (!body_consumed && !parser.is_done()) keep_alive = false;

@@ -49,8 +49,9 @@ same() {
   [[ $drc == "$brc" ]] || fail "exit: docker $drc, berth $brc: $(cat "$REC_DIR/d.err" "$REC_DIR/b.err")"
   if ((drc == 0)); then
     (($(wc -l <"$REC_DIR/log") == 2)) || fail "expected two creates: $(cat "$REC_DIR/log")"
-    # docker passes -e through a Go map, so its Env order is random: compared sorted
-    local norm='if .body.Env then .body.Env |= sort else . end'
+    # docker passes -e and -v binds through Go maps, so their order is random: compared sorted
+    local norm='(if .body.Env then .body.Env |= sort else . end)
+      | (if .body.HostConfig.Binds then .body.HostConfig.Binds |= sort else . end)'
     diff <(sed -n 1p "$REC_DIR/log" | jq -S "$norm") <(sed -n 2p "$REC_DIR/log" | jq -S "$norm") ||
       fail "bodies differ for: $*"
   else
