@@ -48,10 +48,11 @@ bool IsMountPoint(const std::string& path) {
 }
 
 json MountJson(const MountPoint& m) {
-  return {{"Type", m.type},       {"Name", m.name},   {"Source", m.source},
-          {"Destination", m.destination}, {"Driver", m.driver}, {"Mode", m.mode},
-          {"RW", m.rw},           {"Propagation", m.propagation},
-          {"CopyUp", m.copy_up},  {"Anonymous", m.anonymous}};
+  return {{"Type", m.type},      {"Name", m.name},
+          {"Source", m.source},  {"Destination", m.destination},
+          {"Driver", m.driver},  {"Mode", m.mode},
+          {"RW", m.rw},          {"Propagation", m.propagation},
+          {"CopyUp", m.copy_up}, {"Anonymous", m.anonymous}};
 }
 
 MountPoint MountFromJson(const json& j) {
@@ -70,10 +71,17 @@ MountPoint MountFromJson(const json& j) {
 }
 
 json StateToJson(const ContainerState& s) {
-  return {{"Status", s.status},         {"Running", s.running},     {"Paused", s.paused},
-          {"Restarting", s.restarting}, {"OOMKilled", s.oom_killed}, {"Dead", s.dead},
-          {"Pid", s.pid},               {"ExitCode", s.exit_code},  {"Error", s.error},
-          {"StartedAt", s.started_at},  {"FinishedAt", s.finished_at}};
+  return {{"Status", s.status},
+          {"Running", s.running},
+          {"Paused", s.paused},
+          {"Restarting", s.restarting},
+          {"OOMKilled", s.oom_killed},
+          {"Dead", s.dead},
+          {"Pid", s.pid},
+          {"ExitCode", s.exit_code},
+          {"Error", s.error},
+          {"StartedAt", s.started_at},
+          {"FinishedAt", s.finished_at}};
 }
 
 ContainerState StateFromJson(const json& j) {
@@ -133,7 +141,8 @@ Result<Container> RecordFromJson(const std::string& text, const std::string& dir
     c.restart_count = j.value("RestartCount", 0);
     c.manually_stopped = j.value("ManuallyStopped", false);
     c.has_been_started = j.value("HasBeenStarted", false);
-    for (const auto& m : j.value("MountPoints", json::array())) c.mounts.push_back(MountFromJson(m));
+    for (const auto& m : j.value("MountPoints", json::array()))
+      c.mounts.push_back(MountFromJson(m));
     c.lower_dirs = j.value("LowerDirs", std::vector<std::string>{});
     c.path = j.value("Path", "");
     c.args = j.value("Args", std::vector<std::string>{});
@@ -147,17 +156,17 @@ Result<Container> RecordFromJson(const std::string& text, const std::string& dir
 
 // Harbour words for generated names (Docker makes adjective_surname; Berth is a harbour).
 const char* const kAdjectives[] = {
-    "amber",  "bold",    "brave",  "bright", "calm",   "clever", "cosy",   "crisp",  "daring",
-    "eager",  "fair",    "fast",   "gentle", "glad",   "golden", "grand",  "happy",  "hardy",
-    "keen",   "kind",    "lively", "lucky",  "merry",  "mighty", "modest", "nimble", "noble",
-    "patient", "proud",  "quick",  "quiet",  "rapid",  "serene", "sharp",  "silent", "steady",
-    "stoic",  "sunny",   "swift",  "tidy",   "trusty", "vivid",  "warm",   "wise",   "witty"};
+    "amber",   "bold",  "brave",  "bright", "calm",   "clever", "cosy",   "crisp",  "daring",
+    "eager",   "fair",  "fast",   "gentle", "glad",   "golden", "grand",  "happy",  "hardy",
+    "keen",    "kind",  "lively", "lucky",  "merry",  "mighty", "modest", "nimble", "noble",
+    "patient", "proud", "quick",  "quiet",  "rapid",  "serene", "sharp",  "silent", "steady",
+    "stoic",   "sunny", "swift",  "tidy",   "trusty", "vivid",  "warm",   "wise",   "witty"};
 const char* const kNouns[] = {
-    "anchor",  "beacon",  "bollard", "breakwater", "buoy",    "capstan", "cutter",  "dinghy",
-    "dock",    "ferry",   "galley",  "harbor",     "hawser",  "hull",    "jetty",   "keel",
-    "ketch",   "lantern", "lighthouse", "marina",  "mast",    "mooring", "pier",    "pilot",
-    "quay",    "rudder",  "schooner", "sextant",   "skiff",   "sloop",   "spinnaker", "tender",
-    "tide",    "tiller",  "trawler", "tugboat",    "wake",    "wharf",   "windlass", "yawl"};
+    "anchor", "beacon",  "bollard",    "breakwater", "buoy",   "capstan", "cutter",    "dinghy",
+    "dock",   "ferry",   "galley",     "harbor",     "hawser", "hull",    "jetty",     "keel",
+    "ketch",  "lantern", "lighthouse", "marina",     "mast",   "mooring", "pier",      "pilot",
+    "quay",   "rudder",  "schooner",   "sextant",    "skiff",  "sloop",   "spinnaker", "tender",
+    "tide",   "tiller",  "trawler",    "tugboat",    "wake",   "wharf",   "windlass",  "yawl"};
 
 int SignalNumber(const std::string& name, int def) {
   if (name.empty()) return def;
@@ -331,7 +340,8 @@ Result<void> ContainerService::Restore() {
   return {};
 }
 
-Result<std::string> ContainerService::Create(CreateRequest req, std::vector<std::string>* warnings) {
+Result<std::string> ContainerService::Create(CreateRequest req,
+                                             std::vector<std::string>* warnings) {
   (void)warnings;
   image::Image img = BERTH_TRY(o_.images->Get(req.config.image));
   std::unique_lock lock(mu_);
@@ -430,9 +440,8 @@ Result<std::string> ContainerService::Create(CreateRequest req, std::vector<std:
         char real[PATH_MAX];
         if (!::realpath(src.c_str(), real)) return Error::FromErrno(errno, "resolve " + src);
         if (std::string(real) == "/")
-          return Error::InvalidArgument(
-              "invalid mount config for type \"bind\": " + src +
-              " resolves to the host's root directory /: refused");
+          return Error::InvalidArgument("invalid mount config for type \"bind\": " + src +
+                                        " resolves to the host's root directory /: refused");
         mp.source = real;
         mp.propagation = m.propagation.empty() ? "rprivate" : m.propagation;
       } else if (m.type == "volume") {
@@ -456,7 +465,8 @@ Result<std::string> ContainerService::Create(CreateRequest req, std::vector<std:
     }
     // /etc/hostname, /etc/hosts, /etc/resolv.conf.
     bool host_net = hc.network_mode == "host";
-    std::string hostname = c.request.config.hostname.empty() ? Short(id) : c.request.config.hostname;
+    std::string hostname =
+        c.request.config.hostname.empty() ? Short(id) : c.request.config.hostname;
     if (host_net && c.request.config.hostname.empty()) {
       char buf[256] = {};
       ::gethostname(buf, sizeof buf - 1);
@@ -495,12 +505,13 @@ Result<std::string> ContainerService::Create(CreateRequest req, std::vector<std:
     }
     BERTH_TRY(WriteFile(c.resolv_conf_path, resolv, 0644));
     // The spec is built once now so that bad flags fail the create, not the start.
-    oci::Spec probe = BERTH_TRY(BuildSpec({.id = id,
-                                           .config = &c.request.config,
-                                           .host = &c.request.host_config,
-                                           .image = &image_config,
-                                           .rootfs = c.lower_dirs.empty() ? c.rootfs : c.lower_dirs[0],
-                                           .init_path = o_.init_path}));
+    oci::Spec probe =
+        BERTH_TRY(BuildSpec({.id = id,
+                             .config = &c.request.config,
+                             .host = &c.request.host_config,
+                             .image = &image_config,
+                             .rootfs = c.lower_dirs.empty() ? c.rootfs : c.lower_dirs[0],
+                             .init_path = o_.init_path}));
     (void)probe;
     BERTH_TRY(Save(c));
     return {};
@@ -547,16 +558,27 @@ Result<void> ContainerService::PrepareStart(Container& c) {
   BERTH_TRY(MkdirAll(run_dir, 0700));
   ::unlink(monitor::ExitFile(run_dir).c_str());
   BERTH_TRY(MountRootfs(c));
-  auto unmount = [&] { ::umount2(c.rootfs.c_str(), MNT_DETACH); };
+  std::vector<std::string> mounted_volumes;
+  auto unmount = [&] {
+    ::umount2(c.rootfs.c_str(), MNT_DETACH);
+    for (const auto& v : mounted_volumes) (void)o_.volumes->Unmount(v, c.id);
+  };
   auto prepared = [&]() -> Result<void> {
     image::Image img = BERTH_TRY(o_.images->Get(c.image_id));
     std::vector<ResolvedMount> mounts;
     for (auto& m : c.mounts) {
+      // A volume with driver options (type=tmpfs, o=bind, ...) is mounted for its first user.
+      std::string volume_dir;
+      if (m.type == "volume" && o_.volumes) {
+        volume_dir = BERTH_TRY(o_.volumes->Mount(m.name, c.id));
+        mounted_volumes.push_back(m.name);
+      }
       if (m.type == "volume" && m.copy_up && o_.volumes) {
         std::string src = JoinPath(c.rootfs, m.destination);
         struct stat st;
         if (::lstat(src.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-          BERTH_TRY_CTX(o_.volumes->CopyUp(m.name, src), "copy the image's files into volume " + m.name);
+          BERTH_TRY_CTX(o_.volumes->CopyUp(m.name, src),
+                        "copy the image's files into volume " + m.name);
         m.copy_up = false;
       }
       ResolvedMount r;
@@ -577,9 +599,10 @@ Result<void> ContainerService::PrepareStart(Container& c) {
         if (!m.rw) r.options.push_back("ro");
       } else {
         r.type = "bind";
-        r.source = m.source;
+        r.source = volume_dir.empty() ? m.source : volume_dir;
         r.options = {"rbind", m.rw ? "rw" : "ro"};
-        if (m.type == "bind") r.options.push_back(m.propagation.empty() ? "rprivate" : m.propagation);
+        if (m.type == "bind")
+          r.options.push_back(m.propagation.empty() ? "rprivate" : m.propagation);
       }
       mounts.push_back(std::move(r));
     }
@@ -593,8 +616,8 @@ Result<void> ContainerService::PrepareStart(Container& c) {
                                           .hosts_path = c.hosts_path,
                                           .resolv_conf_path = c.resolv_conf_path,
                                           .hostname_path = c.hostname_path}));
-    BERTH_TRY(WriteFileReplace(JoinPath(ContainerDir(c.id), "config.json"), oci::Serialize(spec),
-                               0600));
+    BERTH_TRY(
+        WriteFileReplace(JoinPath(ContainerDir(c.id), "config.json"), oci::Serialize(spec), 0600));
     return {};
   }();
   if (!prepared) unmount();
@@ -696,8 +719,10 @@ Result<void> ContainerService::StartLocked(std::unique_lock<std::mutex>& lock, E
     Error err = started.error();
     if (err.code() == ErrorCode::kInternal || err.code() == ErrorCode::kInvalidArgument ||
         err.code() == ErrorCode::kNotFound || err.code() == ErrorCode::kPermissionDenied)
-      return Error::InvalidArgument("failed to create task for container: OCI runtime create "
-                                    "failed: " + msg + ": unknown");
+      return Error::InvalidArgument(
+          "failed to create task for container: OCI runtime create "
+          "failed: " +
+          msg + ": unknown");
     return err;
   }
   Container& ct = e->c;
@@ -821,6 +846,9 @@ void ContainerService::OnExit(const std::string& id, int code, const std::string
   c.state.oom_killed = oom;
   c.state.status = "exited";
   c.monitor_pid = 0;
+  if (o_.volumes)
+    for (const auto& m : c.mounts)
+      if (m.type == "volume") (void)o_.volumes->Unmount(m.name, id);
   for (auto& [eid, x] : execs_)
     if (x.container_id == id && x.running) {
       x.running = false;
@@ -1250,7 +1278,8 @@ Result<std::string> ContainerService::ExecCreate(std::string_view name, ExecConf
   if (e->c.state.paused)
     return Error::Conflict("Container " + id + " is paused, unpause the container before exec");
   if (e->c.state.restarting)
-    return Error::Conflict("Container " + id + " is restarting, wait until the container is running");
+    return Error::Conflict("Container " + id +
+                           " is restarting, wait until the container is running");
   if (config.cmd.empty()) return Error::InvalidArgument("No exec command specified");
   ExecInfo info;
   info.id = RandomHex(64);

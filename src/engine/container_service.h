@@ -226,7 +226,7 @@ class ContainerService {
   std::map<std::string, ExecInfo> execs_;
   ContainerEventSink events_;
   Fd epoll_;
-  Fd wake_;  // eventfd: stops the watcher
+  Fd wake_;                             // eventfd: stops the watcher
   std::map<int, std::string> watched_;  // report fd → container id; GUARDED_BY(mu_)
   std::thread watcher_;
   bool stopping_ = false;

@@ -25,9 +25,9 @@ extern char** environ;
 namespace berth::api::containers {
 namespace {
 
+using engine::Container;
 using nlohmann::json;
 using nlohmann::ordered_json;
-using engine::Container;
 
 int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -75,11 +75,12 @@ std::string NetworkName(const Container& c) {
 }
 
 ordered_json NetworkSettings(const Container& c) {
-  ordered_json endpoint = {{"IPAMConfig", nullptr}, {"Links", nullptr},     {"Aliases", nullptr},
-                           {"MacAddress", ""},      {"NetworkID", ""},      {"EndpointID", ""},
-                           {"Gateway", ""},         {"IPAddress", ""},      {"IPPrefixLen", 0},
-                           {"IPv6Gateway", ""},     {"GlobalIPv6Address", ""},
-                           {"GlobalIPv6PrefixLen", 0}, {"DriverOpts", nullptr}, {"DNSNames", nullptr}};
+  ordered_json endpoint = {
+      {"IPAMConfig", nullptr}, {"Links", nullptr},        {"Aliases", nullptr},
+      {"MacAddress", ""},      {"NetworkID", ""},         {"EndpointID", ""},
+      {"Gateway", ""},         {"IPAddress", ""},         {"IPPrefixLen", 0},
+      {"IPv6Gateway", ""},     {"GlobalIPv6Address", ""}, {"GlobalIPv6PrefixLen", 0},
+      {"DriverOpts", nullptr}, {"DNSNames", nullptr}};
   ordered_json networks = ordered_json::object();
   networks[NetworkName(c)] = endpoint;
   return {{"Bridge", ""},
@@ -122,8 +123,8 @@ Response Hijacked(const Request& req, bool tty, std::function<void(int, std::str
   Response r;
   bool upgrade = !req.Header("Upgrade").empty();
   r.status = upgrade ? 101 : 200;
-  r.Header("Content-Type", tty ? "application/vnd.docker.raw-stream"
-                               : "application/vnd.docker.multiplexed-stream");
+  r.Header("Content-Type",
+           tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream");
   if (upgrade) {
     r.Header("Connection", "Upgrade");
     r.Header("Upgrade", "tcp");
@@ -211,14 +212,13 @@ ordered_json StatsJson(const Container& c, const runtime::cgroups::Stats& s, uin
     long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
     limit = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
   }
-  ordered_json pre_cpu = pre ? CpuJson(*pre, pre_system)
-                             : ordered_json{{"cpu_usage", {{"total_usage", 0},
-                                                           {"usage_in_kernelmode", 0},
-                                                           {"usage_in_usermode", 0}}},
-                                            {"throttling_data",
-                                             {{"periods", 0},
-                                              {"throttled_periods", 0},
-                                              {"throttled_time", 0}}}};
+  ordered_json pre_cpu =
+      pre ? CpuJson(*pre, pre_system)
+          : ordered_json{
+                {"cpu_usage",
+                 {{"total_usage", 0}, {"usage_in_kernelmode", 0}, {"usage_in_usermode", 0}}},
+                {"throttling_data",
+                 {{"periods", 0}, {"throttled_periods", 0}, {"throttled_time", 0}}}};
   ordered_json pids = {{"current", s.pids.current}};
   if (s.pids.limit) pids["limit"] = s.pids.limit;
   return {{"name", "/" + c.name},
@@ -239,13 +239,12 @@ ordered_json StatsJson(const Container& c, const runtime::cgroups::Stats& s, uin
           {"storage_stats", ordered_json::object()},
           {"cpu_stats", CpuJson(s, system)},
           {"precpu_stats", pre_cpu},
-          {"memory_stats",
-           c.state.running ? ordered_json{{"usage", s.memory.usage.usage},
-                                          {"max_usage", s.memory.usage.max},
-                                          {"stats", mem_stats},
-                                          {"failcnt", s.memory.usage.failcnt},
-                                          {"limit", limit}}
-                           : ordered_json::object()},
+          {"memory_stats", c.state.running ? ordered_json{{"usage", s.memory.usage.usage},
+                                                          {"max_usage", s.memory.usage.max},
+                                                          {"stats", mem_stats},
+                                                          {"failcnt", s.memory.usage.failcnt},
+                                                          {"limit", limit}}
+                                           : ordered_json::object()},
           {"networks", ordered_json::object()}};
 }
 
@@ -327,12 +326,10 @@ bool MatchesFilters(const Container& c, const std::map<std::string, std::vector<
         any |= it != c.request.config.labels.end() &&
                (eq == std::string::npos || it->second == v.substr(eq + 1));
       } else if (key == "exited") {
-        any |= !c.state.running && c.has_been_started &&
-               std::to_string(c.state.exit_code) == v;
+        any |= !c.state.running && c.has_been_started && std::to_string(c.state.exit_code) == v;
       } else if (key == "ancestor") {
         any |= c.request.config.image == v || c.image_id == v ||
-               c.image_id.compare(7, v.size(), v) == 0 ||
-               c.request.config.image == v + ":latest";
+               c.image_id.compare(7, v.size(), v) == 0 || c.request.config.image == v + ":latest";
       } else if (key == "volume") {
         for (const auto& m : c.mounts) any |= m.name == v || m.destination == v;
       } else if (key == "network") {
@@ -425,11 +422,16 @@ std::string StatusText(const Container& c, int64_t now) {
 std::string InspectJson(const Container& c, const std::vector<std::string>& exec_ids) {
   ordered_json exec = exec_ids.empty() ? ordered_json(nullptr) : ordered_json(exec_ids);
   const auto& s = c.state;
-  ordered_json state = {{"Status", s.status},        {"Running", s.running},
-                        {"Paused", s.paused},        {"Restarting", s.restarting},
-                        {"OOMKilled", s.oom_killed}, {"Dead", s.dead},
-                        {"Pid", s.pid},              {"ExitCode", s.exit_code},
-                        {"Error", s.error},          {"StartedAt", s.started_at},
+  ordered_json state = {{"Status", s.status},
+                        {"Running", s.running},
+                        {"Paused", s.paused},
+                        {"Restarting", s.restarting},
+                        {"OOMKilled", s.oom_killed},
+                        {"Dead", s.dead},
+                        {"Pid", s.pid},
+                        {"ExitCode", s.exit_code},
+                        {"Error", s.error},
+                        {"StartedAt", s.started_at},
                         {"FinishedAt", s.finished_at}};
   std::string lowers;
   for (const auto& d : c.lower_dirs) lowers += (lowers.empty() ? "" : ":") + d;
@@ -489,9 +491,10 @@ std::string SummaryJson(const Container& c) {
                     {"Labels", labels},
                     {"State", c.state.status},
                     {"Status", StatusText(c, Now())},
-                    {"HostConfig", {{"NetworkMode", c.request.host_config.network_mode.empty()
-                                                        ? "default"
-                                                        : c.request.host_config.network_mode}}},
+                    {"HostConfig",
+                     {{"NetworkMode", c.request.host_config.network_mode.empty()
+                                          ? "default"
+                                          : c.request.host_config.network_mode}}},
                     {"NetworkSettings", {{"Networks", networks}}},
                     {"Mounts", MountsJson(c)}};
   return j.dump();
@@ -672,7 +675,8 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
     if (!c) return ErrorResponse(c.error());
     bool out = req.QueryBool("stdout"), err = req.QueryBool("stderr");
     if (!out && !err)
-      return ErrorResponse(Error::InvalidArgument("Bad parameters: you must choose at least one stream"));
+      return ErrorResponse(
+          Error::InvalidArgument("Bad parameters: you must choose at least one stream"));
     engine::logs::ReadOptions o;
     o.stdout = out;
     o.stderr = err;
@@ -689,13 +693,13 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
       return c && (c->state.running || c->state.restarting);
     };
     Response r;
-    r.Header("Content-Type",
-             tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream");
+    r.Header("Content-Type", tty ? "application/vnd.docker.raw-stream"
+                                 : "application/vnd.docker.multiplexed-stream");
     r.stream = [o, path, timestamps, tty](BodyWriter& w) -> Result<void> {
       if (!PathExists(path)) return {};
       return engine::logs::ReadLogs(path, o, [&](const engine::logs::LogEntry& e) -> Result<void> {
-        std::string line = timestamps ? engine::logs::FormatTimestamp(e.time_ns) + " " + e.line
-                                      : e.line;
+        std::string line =
+            timestamps ? engine::logs::FormatTimestamp(e.time_ns) + " " + e.line : e.line;
         if (tty) return w.Write(line);
         return w.Write(engine::logs::Frame(e.stream == "stderr" ? 2 : 1, line));
       });
@@ -735,9 +739,8 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
         auto s = svc->Stats(id).value_or(runtime::cgroups::Stats{});
         uint64_t system = SystemCpuNs();
         std::string read = Rfc3339NowNano();
-        BERTH_TRY(w.Write(StatsJson(*c, s, system, pre ? &*pre : nullptr, pre_system, preread)
-                              .dump() +
-                          "\n"));
+        BERTH_TRY(w.Write(
+            StatsJson(*c, s, system, pre ? &*pre : nullptr, pre_system, preread).dump() + "\n"));
         if (!stream) return {};
         pre = s;
         pre_system = system;
@@ -753,8 +756,8 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
     if (!filters) return ErrorResponse(filters.error());
     auto r = svc->Prune(*filters);
     if (!r) return ErrorResponse(r.error());
-    ordered_json j = {{"ContainersDeleted", r->deleted.empty() ? ordered_json(nullptr)
-                                                               : ordered_json(r->deleted)},
+    ordered_json j = {{"ContainersDeleted",
+                       r->deleted.empty() ? ordered_json(nullptr) : ordered_json(r->deleted)},
                       {"SpaceReclaimed", r->space_reclaimed}};
     return JsonResponse(200, j.dump());
   });
@@ -800,7 +803,8 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
     auto h = QueryInt(req, "h"), w = QueryInt(req, "w");
     if (!h || !w || *h < 0 || *w < 0)
       return ErrorResponse(Error::InvalidArgument("invalid resize dimensions"));
-    auto r = svc->ExecResize(req.params["id"], static_cast<uint32_t>(*h), static_cast<uint32_t>(*w));
+    auto r =
+        svc->ExecResize(req.params["id"], static_cast<uint32_t>(*h), static_cast<uint32_t>(*w));
     if (!r && r.error().code() == ErrorCode::kNotFound) return ErrorResponse(r.error());
     return Empty(200);
   });
@@ -810,22 +814,23 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
     if (!x) return ErrorResponse(x.error());
     const auto& cfg = x->config;
     std::vector<std::string> arguments(cfg.cmd.begin() + (cfg.cmd.empty() ? 0 : 1), cfg.cmd.end());
-    ordered_json j = {{"CanRemove", false},
-                      {"ContainerID", x->container_id},
-                      {"DetachKeys", cfg.detach_keys},
-                      {"ExitCode", x->exit_code ? ordered_json(*x->exit_code) : ordered_json(nullptr)},
-                      {"ID", x->id},
-                      {"OpenStderr", cfg.attach_stderr},
-                      {"OpenStdin", cfg.attach_stdin},
-                      {"OpenStdout", cfg.attach_stdout},
-                      {"ProcessConfig",
-                       {{"arguments", arguments},
-                        {"entrypoint", cfg.cmd.empty() ? "" : cfg.cmd[0]},
-                        {"privileged", cfg.privileged},
-                        {"tty", cfg.tty},
-                        {"user", cfg.user}}},
-                      {"Running", x->running},
-                      {"Pid", x->pid}};
+    ordered_json j = {
+        {"CanRemove", false},
+        {"ContainerID", x->container_id},
+        {"DetachKeys", cfg.detach_keys},
+        {"ExitCode", x->exit_code ? ordered_json(*x->exit_code) : ordered_json(nullptr)},
+        {"ID", x->id},
+        {"OpenStderr", cfg.attach_stderr},
+        {"OpenStdin", cfg.attach_stdin},
+        {"OpenStdout", cfg.attach_stdout},
+        {"ProcessConfig",
+         {{"arguments", arguments},
+          {"entrypoint", cfg.cmd.empty() ? "" : cfg.cmd[0]},
+          {"privileged", cfg.privileged},
+          {"tty", cfg.tty},
+          {"user", cfg.user}}},
+        {"Running", x->running},
+        {"Pid", x->pid}};
     return JsonResponse(200, j.dump());
   });
 }

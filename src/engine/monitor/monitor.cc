@@ -84,8 +84,14 @@ namespace {
 
 void Frame(std::string* out, int stream, std::string_view data) {
   uint32_t n = static_cast<uint32_t>(data.size());
-  char h[8] = {static_cast<char>(stream), 0, 0, 0, static_cast<char>(n >> 24),
-               static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+  char h[8] = {static_cast<char>(stream),
+               0,
+               0,
+               0,
+               static_cast<char>(n >> 24),
+               static_cast<char>(n >> 16),
+               static_cast<char>(n >> 8),
+               static_cast<char>(n)};
   out->append(h, 8);
   out->append(data);
 }
@@ -211,8 +217,7 @@ struct Exec {
 
 class Monitor {
  public:
-  Monitor(const MonitorConfig& c, Fd report)
-      : c_(c), rt_({.root = c.runtime_root}) {
+  Monitor(const MonitorConfig& c, Fd report) : c_(c), rt_({.root = c.runtime_root}) {
     watchers_.push_back(std::move(report));
   }
 
@@ -294,8 +299,8 @@ Result<void> Monitor::StartContainer() {
   o.id = c_.id;
   o.bundle = c_.bundle;
   o.own_console = c_.tty;
-  auto created = WithStdio(in_child.get(), out_child.get(), err_child.get(),
-                           [&] { return rt_.Create(o); });
+  auto created =
+      WithStdio(in_child.get(), out_child.get(), err_child.get(), [&] { return rt_.Create(o); });
   if (!created) return std::move(created).error();
   in_child.Reset();
   out_child.Reset();
@@ -402,16 +407,15 @@ void Monitor::AddClient(std::unique_ptr<Client> client, Exec* exec) {
     exec->client = std::move(client);
   else
     clients_.push_back(std::move(client));
-  loop_.Add(cl->sock.get(), EPOLLIN | EPOLLRDHUP,
-            [this, cl, exec](uint32_t ev) {
-              if (ev & EPOLLOUT) {
-                if (!cl->sink.Flush()) return DropClient(cl, exec);
-                if (cl->sink.pending.empty())
-                  loop_.Modify(cl->sock.get(), cl->input_closed ? 0 : EPOLLIN | EPOLLRDHUP);
-              }
-              if ((ev & (EPOLLHUP | EPOLLERR)) && cl->input_closed) return DropClient(cl, exec);
-              if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) OnClientReadable(cl, exec);
-            });
+  loop_.Add(cl->sock.get(), EPOLLIN | EPOLLRDHUP, [this, cl, exec](uint32_t ev) {
+    if (ev & EPOLLOUT) {
+      if (!cl->sink.Flush()) return DropClient(cl, exec);
+      if (cl->sink.pending.empty())
+        loop_.Modify(cl->sock.get(), cl->input_closed ? 0 : EPOLLIN | EPOLLRDHUP);
+    }
+    if ((ev & (EPOLLHUP | EPOLLERR)) && cl->input_closed) return DropClient(cl, exec);
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) OnClientReadable(cl, exec);
+  });
 }
 
 void Monitor::OnClientReadable(Client* cl, Exec* exec) {
@@ -481,8 +485,7 @@ Result<json> Monitor::StartExec(const json& req, std::vector<Fd>& fds) {
   if (e->id.empty() || execs_.count(e->id)) return Error::InvalidArgument("bad exec id");
   e->tty = req.value("tty", false);
   bool want_in = req.value("stdin", false);
-  oci::Process process =
-      BERTH_TRY_CTX(oci::ParseProcess(req.at("process").dump()), "exec process");
+  oci::Process process = BERTH_TRY_CTX(oci::ParseProcess(req.at("process").dump()), "exec process");
   process.terminal = e->tty;
   Fd in_child, out_child, err_child;
   bool attached = !fds.empty();
@@ -491,8 +494,8 @@ Result<json> Monitor::StartExec(const json& req, std::vector<Fd>& fds) {
   o.id = c_.id;
   o.process = std::move(process);
   o.own_console = e->tty;
-  auto created = WithStdio(in_child.get(), out_child.get(), err_child.get(),
-                           [&] { return rt_.Exec(o); });
+  auto created =
+      WithStdio(in_child.get(), out_child.get(), err_child.get(), [&] { return rt_.Exec(o); });
   if (!created) return std::move(created).error();
   e->pid = created->pid;
   e->pidfd = std::move(created->pidfd);
@@ -782,8 +785,7 @@ Result<std::string> ParseDetachKeys(std::string_view keys) {
         continue;
       }
     }
-    return Error::InvalidArgument("Invalid detach keys (" + std::string(keys) +
-                                  ") provided");
+    return Error::InvalidArgument("Invalid detach keys (" + std::string(keys) + ") provided");
   }
   return out;
 }

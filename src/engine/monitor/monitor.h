@@ -52,7 +52,7 @@ struct MonitorConfig {
   bool open_stdin = false;
   bool stdin_once = false;
   uint32_t console_height = 0, console_width = 0;
-  std::string rootfs_mount;  // unmounted after the exit ("" = nothing)
+  std::string rootfs_mount;             // unmounted after the exit ("" = nothing)
   std::vector<AttachRequest> attaches;  // clients attached before the start, fds in order
 };
 

@@ -26,8 +26,8 @@ namespace {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   (void)MkdirAll(config.run_dir, 0700);
   int null = ::open("/dev/null", O_RDWR);
-  int log = ::open(JoinPath(config.run_dir, "monitor.log").c_str(),
-                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  int log =
+      ::open(JoinPath(config.run_dir, "monitor.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   ::dup2(null, 0);
   ::dup2(log >= 0 ? log : null, 1);
   ::dup2(log >= 0 ? log : null, 2);
@@ -55,8 +55,9 @@ namespace {
     if (!msg || !*msg) ::_exit(0);  // berthd is gone
     auto config = MonitorConfigFromJson((*msg)->body);
     if (!config || (*msg)->fds.empty()) {
-      (void)Send(sock.get(), ErrorBody(config ? Error::InvalidArgument("spawn without a report socket")
-                                              : config.error()));
+      (void)Send(sock.get(),
+                 ErrorBody(config ? Error::InvalidArgument("spawn without a report socket")
+                                  : config.error()));
       continue;
     }
     pid_t pid = ::fork();
