@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
@@ -26,6 +27,7 @@
 #include "cmd/image_backend.h"
 #include "cmd/runtime/flags.h"
 #include "engine/container_service.h"
+#include "engine/fs/disk_usage.h"
 #include "engine/monitor/spawner.h"
 #include "engine/volume/volume_service.h"
 #include "image/image_service.h"
@@ -265,7 +267,28 @@ int Main(int argc, char** argv) {
   cmd::DaemonImages images(stores->images.get());
   api::Router router;
   api::routes::AddSystemRoutes(&router, &system);
-  api::routes::AddImageRoutes(&router, &images);
+  api::routes::ImageRouteOptions image_options;
+  image_options.container_usage = [&containers]() -> Result<std::string> {
+    std::string out = "[";
+    for (const auto& c : containers.List()) {
+      auto j = nlohmann::ordered_json::parse(api::containers::SummaryJson(c));
+      auto sizes = engine::fs::SizesOf(c.upper_dir, c.lower_dirs);
+      j["SizeRw"] = sizes ? sizes->rw : 0;
+      j["SizeRootFs"] = sizes ? sizes->rootfs : 0;
+      out += (out.size() > 1 ? "," : "") + j.dump();
+    }
+    return out + "]";
+  };
+  image_options.volume_usage = [&volumes, &containers]() -> Result<std::string> {
+    std::string out = "[";
+    for (const auto& v : BERTH_TRY(volumes.List())) {
+      int64_t size = volumes.Size(v.name).value_or(-1);
+      auto refs = static_cast<int64_t>(containers.UsersOfVolume(v.name).size());
+      out += (out.size() > 1 ? "," : "") + api::volumes::VolumeJson(v, size, refs);
+    }
+    return out + "]";
+  };
+  api::routes::AddImageRoutes(&router, &images, image_options);
   api::routes::AddEventRoutes(&router, &bus);
   api::containers::AddContainerRoutes(&router, &containers);
   api::containers::AddContainerFsRoutes(

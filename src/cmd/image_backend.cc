@@ -99,7 +99,7 @@ Result<std::pair<int64_t, std::vector<routes::ImageSummary>>> DaemonImages::Imag
   for (const auto& e : r.images) {
     routes::ImageSummary s = Summary(e.image);
     s.shared_size = e.shared_size;
-    s.containers = 0;
+    s.containers = static_cast<int64_t>(service_->ContainersUsing(e.image.record.id).size());
     images.push_back(std::move(s));
   }
   return std::pair{r.layers_size, std::move(images)};

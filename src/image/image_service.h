@@ -124,6 +124,10 @@ class ImageService {
   void SetContainerUsers(std::function<std::vector<std::string>(const oci::Digest&)> users) {
     container_users_ = std::move(users);
   }
+  /// The containers that use image id (through SetContainerUsers' function; none without).
+  std::vector<std::string> ContainersUsing(const oci::Digest& id) const {
+    return container_users_ ? container_users_(id) : std::vector<std::string>{};
+  }
 
   /// Reads a rootfs tar (plain, gzip or zstd) from read until it returns 0, stores it as one
   /// layer (reused if its chain id exists) and makes an image of it; returns the image id.

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "api/routes/images.h"
+#include "engine/fs/disk_usage.h"
 #include "engine/logs/json_file.h"
 #include "image/image_service.h"
 #include "util/fd.h"
@@ -653,9 +654,9 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
       std::string s = SummaryJson(c);
       if (req.QueryBool("size")) {
         auto j = ordered_json::parse(s);
-        int64_t rw = 0;
-        j["SizeRw"] = rw;
-        j["SizeRootFs"] = 0;
+        auto sizes = engine::fs::SizesOf(c.upper_dir, c.lower_dirs);
+        j["SizeRw"] = sizes ? sizes->rw : 0;
+        j["SizeRootFs"] = sizes ? sizes->rootfs : 0;
         s = j.dump();
       }
       out += s;
@@ -667,7 +668,15 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
   router->Add("GET", "/containers/{name}/json", [svc](Request& req) {
     auto c = svc->Get(req.params["name"]);
     if (!c) return ErrorResponse(c.error());
-    return JsonResponse(200, InspectJson(*c, {}));
+    std::string body = InspectJson(*c, {});
+    if (req.QueryBool("size")) {  // docker inspect -s
+      auto j = ordered_json::parse(body);
+      auto sizes = engine::fs::SizesOf(c->upper_dir, c->lower_dirs);
+      j["SizeRw"] = sizes ? sizes->rw : 0;
+      j["SizeRootFs"] = sizes ? sizes->rootfs : 0;
+      body = j.dump();
+    }
+    return JsonResponse(200, body);
   });
 
   router->Add("GET", "/containers/{name}/logs", [svc](Request& req) {

@@ -249,15 +249,26 @@ Response Prune(ImageBackend* b, Request& req) {
   return JsonResponse(200, j.dump());
 }
 
-Response DiskUsage(ImageBackend* b, Request&) {
+Response DiskUsage(ImageBackend* b, const ImageRouteOptions& options, Request&) {
   auto r = b->ImageDiskUsage();
   if (!r) return ErrorResponse(r.error());
   ordered_json images = ordered_json::array();
   for (const auto& s : r->second) images.push_back(SummaryJson(s));
+  auto part = [](const std::function<Result<std::string>()>& f) -> Result<ordered_json> {
+    if (!f) return ordered_json::array();
+    std::string text = BERTH_TRY(f());
+    auto j = ordered_json::parse(text, nullptr, false);
+    if (!j.is_array()) return Error::Internal("disk usage: not a JSON array");
+    return j;
+  };
+  auto containers = part(options.container_usage);
+  if (!containers) return ErrorResponse(containers.error());
+  auto volumes = part(options.volume_usage);
+  if (!volumes) return ErrorResponse(volumes.error());
   ordered_json j = {{"LayersSize", r->first},
                     {"Images", images},
-                    {"Containers", ordered_json::array()},
-                    {"Volumes", ordered_json::array()},
+                    {"Containers", *containers},
+                    {"Volumes", *volumes},
                     {"BuildCache", ordered_json::array()}};
   return JsonResponse(200, j.dump());
 }
@@ -335,7 +346,8 @@ void AddImageRoutes(Router* router, ImageBackend* backend, const ImageRouteOptio
               /*stream_body=*/true);
   router->Add("GET", "/images/get", bind(SaveMany));
   router->Add("GET", "/images/{name*}/get", bind(SaveOne));
-  router->Add("GET", "/system/df", bind(DiskUsage));
+  router->Add("GET", "/system/df",
+              [backend, options](Request& req) { return DiskUsage(backend, options, req); });
   router->Add("GET", "/images/{name*}/json", bind(InspectImage));
   router->Add("GET", "/images/{name*}/history", bind(History));
   router->Add("POST", "/images/{name*}/tag", bind(Tag));

@@ -121,6 +121,10 @@ struct ImageRouteOptions {
   /// body readable while the response streams; off: the same messages, sent once the archive
   /// is read.
   bool live_load = false;
+  /// GET /system/df's "Containers" and "Volumes": JSON arrays (Docker's container summaries
+  /// with SizeRw and SizeRootFs; volumes with UsageData). Unset: empty arrays.
+  std::function<Result<std::string>()> container_usage;
+  std::function<Result<std::string>()> volume_usage;
 };
 
 void AddImageRoutes(Router* router, ImageBackend* backend, const ImageRouteOptions& options = {});
