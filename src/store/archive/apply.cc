@@ -334,21 +334,19 @@ class Extractor {
 
     if (hardlink) return HardLink(parent, name, hardlink);
 
-    // A later entry replaces an earlier one, except a directory over a directory.
-    struct stat st;
-    bool exists = ::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-    if (exists && !(type == AE_IFDIR && S_ISDIR(st.st_mode))) {
-      BERTH_TRY(RemoveTree(parent, name));
-      InvalidateCache();
-      exists = false;
-    }
-
+    // A later entry replaces an earlier one, except a directory over a directory. Each make
+    // is tried first and Replace() runs only on EEXIST: a layer directory starts empty, so a
+    // stat before every entry would nearly always find nothing.
     std::string path = parent_path.empty() ? name : parent_path + "/" + name;
     mode_t perm = archive_entry_perm(e);
     switch (type) {
       case AE_IFDIR: {
-        if (!exists && ::mkdirat(parent, name.c_str(), 0700) != 0)
-          return Error::FromErrno(errno, "mkdir");
+        if (::mkdirat(parent, name.c_str(), 0700) != 0) {
+          if (errno != EEXIST) return Error::FromErrno(errno, "mkdir");
+          bool kept = BERTH_TRY(Replace(parent, name, /*dir=*/true));
+          if (!kept && ::mkdirat(parent, name.c_str(), 0700) != 0)
+            return Error::FromErrno(errno, "mkdir");
+        }
         int fd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) return Error::FromErrno(errno, "open");
         Fd dir(fd);
@@ -361,8 +359,12 @@ class Extractor {
       case AE_IFLNK: {
         const char* target = archive_entry_symlink(e);
         if (!target) return Error::InvalidArgument("symlink without a target");
-        if (::symlinkat(target, parent, name.c_str()) != 0)
-          return Error::FromErrno(errno, "symlink");
+        if (::symlinkat(target, parent, name.c_str()) != 0) {
+          if (errno != EEXIST) return Error::FromErrno(errno, "symlink");
+          BERTH_TRY(Replace(parent, name, false));
+          if (::symlinkat(target, parent, name.c_str()) != 0)
+            return Error::FromErrno(errno, "symlink");
+        }
         InvalidateCache();
         return Attributes(e, parent, name, /*is_link=*/true, -1);
       }
@@ -373,8 +375,12 @@ class Extractor {
       case AE_IFIFO: {
         dev_t dev =
             type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
-        if (::mknodat(parent, name.c_str(), type | perm, dev) != 0)
-          return Error::FromErrno(errno, "mknod");
+        if (::mknodat(parent, name.c_str(), type | perm, dev) != 0) {
+          if (errno != EEXIST) return Error::FromErrno(errno, "mknod");
+          BERTH_TRY(Replace(parent, name, false));
+          if (::mknodat(parent, name.c_str(), type | perm, dev) != 0)
+            return Error::FromErrno(errno, "mknod");
+        }
         return Attributes(e, parent, name, false, -1);
       }
       default:
@@ -398,6 +404,20 @@ class Extractor {
   // The cached fd stays open (the entry being made may still use it) until the next
   // OpenParent replaces it.
   void InvalidateCache() { cached_valid_ = false; }
+
+  /// What an earlier entry left at parent/name goes, unless dir and it is a directory (then
+  /// it stays and true is returned: a directory entry over a directory only sets attributes).
+  Result<bool> Replace(int parent, const std::string& name, bool dir) {
+    struct stat st;
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return false;
+      return Error::FromErrno(errno, "stat");
+    }
+    if (dir && S_ISDIR(st.st_mode)) return true;
+    BERTH_TRY(RemoveTree(parent, name));
+    InvalidateCache();
+    return false;
+  }
 
   /// The directory holding the entry, resolved in root, made (0755) where missing.
   Result<int> OpenParent(const std::vector<std::string>& parts) {
@@ -494,8 +514,12 @@ class Extractor {
     if (usize > opt_.max_bytes || written_ + usize > opt_.max_bytes)
       return Error::InvalidArgument("size " + std::to_string(size) + " exceeds the limit of " +
                                     std::to_string(opt_.max_bytes) + " bytes");
-    int fd = ::openat(parent, name.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+    int fd = ::openat(parent, name.c_str(), kCreate, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      BERTH_TRY(Replace(parent, name, false));
+      fd = ::openat(parent, name.c_str(), kCreate, 0600);
+    }
     if (fd < 0) return Error::FromErrno(errno, "create");
     Fd file(fd);
     for (;;) {

@@ -374,8 +374,23 @@ TEST(ApplyLayer, LaterEntriesReplaceEarlierOnes) {
                                       {.name = "l", .data = "2"},
                                       {.name = "d/", .type = AE_IFDIR, .perm = 0700},
                                       {.name = "d/k", .data = "k"},
-                                      {.name = "d/", .type = AE_IFDIR, .perm = 0755}}));
+                                      {.name = "d/", .type = AE_IFDIR, .perm = 0755},
+                                      {.name = "b", .data = "a file first"},
+                                      {.name = "b/", .type = AE_IFDIR},
+                                      {.name = "b/in", .data = "in"},
+                                      {.name = "f", .data = "old"},
+                                      {.name = "f", .data = "new"},
+                                      {.name = "s", .data = "file"},
+                                      {.name = "s", .type = AE_IFLNK, .symlink = "f"},
+                                      {.name = "p", .type = AE_IFLNK, .symlink = "/etc"},
+                                      {.name = "p", .type = AE_IFIFO}}));
   ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*ReadFile(d / "b/in"), "in");
+  EXPECT_EQ(*ReadFile(d / "f"), "new");
+  EXPECT_EQ(*ReadFile(d / "s"), "new");  // through the symlink, now to f
+  struct stat p;
+  ASSERT_EQ(::lstat((d / "p").c_str(), &p), 0);
+  EXPECT_TRUE(S_ISFIFO(p.st_mode));
   EXPECT_EQ(*ReadFile(d / "a"), "file now");
   EXPECT_EQ(*ReadFile(d / "l"), "2");
   EXPECT_EQ(*ReadFile(d / "d/k"), "k");
