@@ -5,8 +5,10 @@
 // translation unit of the tree pays for Beast's headers (DESIGN.md, Dependencies).
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +63,10 @@ struct Response {
   std::string body;
   /// When set, the body is produced by this function after the headers are sent (chunked).
   std::function<Result<void>(BodyWriter&)> stream;
+  /// With stream: the exact length of the body, sent as Content-Length instead of chunked
+  /// framing (the stream must write exactly that many bytes: registry blobs). For HEAD: the
+  /// Content-Length to announce for a body that is not sent.
+  std::optional<uint64_t> content_length;
   /// When set, the connection is taken over once the status line and headers are sent (no
   /// body framing): attach and exec streams. fn gets the socket and the bytes the client sent
   /// past its request (the start of its stream); it dups what it keeps: the server closes its

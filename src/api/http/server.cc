@@ -3,7 +3,11 @@
 
 #include "api/http/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -38,10 +42,19 @@ using Parser = http::request_parser<http::buffer_body>;
 // Reads the rest of a request body from the parser, chunk by chunk.
 class ParserBodyReader : public BodyReader {
  public:
-  ParserBodyReader(FdStream& stream, beast::flat_buffer& buffer, Parser& parser)
-      : stream_(stream), buffer_(buffer), parser_(parser) {}
+  ParserBodyReader(FdStream& stream, beast::flat_buffer& buffer, Parser& parser, bool expect)
+      : stream_(stream), buffer_(buffer), parser_(parser), expect_continue_(expect) {}
 
   Result<size_t> Read(char* buf, size_t n) override {
+    if (expect_continue_ && !parser_.is_done()) {
+      // "Expect: 100-continue": the client waits for this before it sends the body (curl
+      // for bodies over 1 MiB). Sent only once a route reads the body.
+      expect_continue_ = false;
+      static const std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      error_code ec;
+      net::write(stream_, net::buffer(kContinue.data(), kContinue.size()), ec);
+      if (ec) return Error::Unavailable("write 100 Continue: " + ec.message());
+    }
     while (!parser_.is_done()) {
       parser_.get().body().data = buf;
       parser_.get().body().size = n;
@@ -59,6 +72,23 @@ class ParserBodyReader : public BodyReader {
   FdStream& stream_;
   beast::flat_buffer& buffer_;
   Parser& parser_;
+  bool expect_continue_;
+};
+
+// Writes a body whose length was announced in Content-Length.
+class RawWriter : public BodyWriter {
+ public:
+  explicit RawWriter(FdStream& stream) : stream_(stream) {}
+  Result<void> Write(std::string_view data) override {
+    if (data.empty()) return {};
+    error_code ec;
+    net::write(stream_, net::buffer(data.data(), data.size()), ec);
+    if (ec) return Error::Unavailable("client went away: " + ec.message());
+    return {};
+  }
+
+ private:
+  FdStream& stream_;
 };
 
 class ChunkWriter : public BodyWriter {
@@ -81,6 +111,19 @@ bool WriteResponse(FdStream& stream, const Request& req, Response& res,
                    const ServerOptions& options, bool keep_alive) {
   error_code ec;
   bool head = req.method == "HEAD";
+  if (res.stream && !head && res.content_length) {
+    http::response<http::empty_body> h{static_cast<http::status>(res.status), 11};
+    for (const auto& [k, v] : options.common_headers) h.set(k, v);
+    for (const auto& [k, v] : res.headers) h.set(k, v);
+    h.content_length(*res.content_length);
+    h.keep_alive(keep_alive);
+    http::response_serializer<http::empty_body> sr{h};
+    http::write_header(stream, sr, ec);
+    if (ec) return false;
+    RawWriter writer(stream);
+    // A stream that fails part way leaves the client short of the announced length: close.
+    return res.stream(writer) && keep_alive;
+  }
   if (res.stream && !head) {
     http::response<http::empty_body> h{static_cast<http::status>(res.status), 11};
     for (const auto& [k, v] : options.common_headers) h.set(k, v);
@@ -101,7 +144,7 @@ bool WriteResponse(FdStream& stream, const Request& req, Response& res,
   for (const auto& [k, v] : res.headers) out.set(k, v);
   out.keep_alive(keep_alive);
   if (head) {
-    out.content_length(res.body.size());
+    out.content_length(res.content_length ? *res.content_length : res.body.size());
     http::response_serializer<http::string_body> sr{out};
     http::write_header(stream, sr, ec);
   } else {
@@ -149,6 +192,39 @@ Result<void> Server::ListenUnix(const std::string& path, mode_t mode) {
   return {};
 }
 
+Result<uint16_t> Server::ListenTcp(const std::string& host, uint16_t port) {
+  struct sockaddr_storage ss = {};
+  socklen_t len = 0;
+  auto* in4 = reinterpret_cast<struct sockaddr_in*>(&ss);
+  auto* in6 = reinterpret_cast<struct sockaddr_in6*>(&ss);
+  if (::inet_pton(AF_INET, host.c_str(), &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(port);
+    len = sizeof *in4;
+  } else if (::inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    len = sizeof *in6;
+  } else {
+    return Error::InvalidArgument("not an IP address: " + host);
+  }
+  int s = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Error::FromErrno(errno, "socket");
+  Fd fd(s);
+  int one = 1;
+  ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  std::string where =
+      (ss.ss_family == AF_INET6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  if (::bind(s, reinterpret_cast<struct sockaddr*>(&ss), len) < 0)
+    return Error::FromErrno(errno, "listen tcp " + where);
+  if (::listen(s, 1024) < 0) return Error::FromErrno(errno, "listen tcp " + where);
+  if (::getsockname(s, reinterpret_cast<struct sockaddr*>(&ss), &len) < 0)
+    return Error::FromErrno(errno, "getsockname");
+  listen_fd_ = std::move(fd);
+  tcp_ = true;
+  return ntohs(ss.ss_family == AF_INET6 ? in6->sin6_port : in4->sin_port);
+}
+
 void Server::Stop() {
   stopping_.store(true);
   if (listen_fd_) ::shutdown(listen_fd_.get(), SHUT_RDWR);
@@ -180,6 +256,10 @@ void Server::Serve() {
       (void)!::send(c, kBusy.data(), kBusy.size(), MSG_NOSIGNAL);
       ::close(c);
       continue;
+    }
+    if (tcp_) {
+      int one = 1;  // responses are written whole: no Nagle delay before the last segment
+      ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     active_.fetch_add(1);
     auto* arg = new ConnectionArg{this, c};
@@ -245,7 +325,10 @@ void Server::HandleConnection(int fd) {
       keep_alive = false;
     } else {
       Router::Match m = router_.Find(req);
-      ParserBodyReader reader(stream, buffer, parser);
+      auto expect = req.headers.find("Expect");
+      bool expect_continue =
+          expect != req.headers.end() && ::strcasecmp(expect->second.c_str(), "100-continue") == 0;
+      ParserBodyReader reader(stream, buffer, parser, expect_continue);
       if (!m.handler) {
         res = m.path_known ? ErrorResponse(Error(ErrorCode::kNotImplemented, "method not allowed"))
                            : ErrorResponse(Error::NotFound("page not found"));

@@ -1,9 +1,10 @@
 #pragma once
 
-// The Engine API's HTTP/1.1 server on a unix socket: one thread per connection (blocking I/O:
-// hijacked attach streams, followed logs and event streams stay simple), keep-alive, bodies
-// read into memory up to a limit or streamed to routes that ask for it. A malformed request
-// gets a 4xx and its connection is closed; nothing a client sends can stop the server.
+// The Engine API's HTTP/1.1 server on a unix socket (or a TCP port: the registry): one thread per
+// connection (blocking I/O: hijacked attach streams, followed logs and event streams stay simple),
+// keep-alive, bodies read into memory up to a limit or streamed to routes that ask for it. A
+// malformed request gets a 4xx and its connection is closed; nothing a client sends can stop the
+// server.
 //
 //   Router router;  routes::AddSystemRoutes(&router, ...);
 //   Server server(router, {});
@@ -13,6 +14,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +40,9 @@ class Server {
 
   /// Binds a unix socket at path (a stale socket file is replaced), mode applied with chmod.
   Result<void> ListenUnix(const std::string& path, mode_t mode);
+  /// Binds a TCP socket at host (a numeric IPv4 or IPv6 address) and port (0: any free one).
+  /// Returns the port bound.
+  Result<uint16_t> ListenTcp(const std::string& host, uint16_t port);
   /// Accepts until Stop(). Connections in progress finish on their own threads.
   void Serve();
   /// Thread-safe and async-signal-safe: makes Serve() return.
@@ -52,6 +57,7 @@ class Server {
   ServerOptions options_;
   Fd listen_fd_;
   std::string socket_path_;
+  bool tcp_ = false;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> active_{0};
 };
