@@ -1,0 +1,59 @@
+#pragma once
+
+// Who may do what. The registry asks its Authorizer about every request with the scopes the
+// request needs (Docker's token spec: "repository:NAME:pull,push", "registry:catalog:*"), so
+// that basic auth (htpasswd) and bearer tokens (to come) are two Authorizers behind one call.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http/http.h"
+#include "util/result.h"
+
+namespace berth::registry {
+
+struct Scope {
+  std::string type;     // "repository", "registry"
+  std::string name;     // "library/busybox", "catalog"
+  std::string actions;  // "pull", "pull,push", "delete", "*"
+};
+
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  /// OK if the request may proceed; PermissionDenied (401 UNAUTHORIZED) otherwise.
+  virtual Result<void> Authorize(const api::Request& request, const std::vector<Scope>& scopes) = 0;
+  /// The WWW-Authenticate challenge of a 401 for these scopes.
+  virtual std::string Challenge(const std::vector<Scope>& scopes) const = 0;
+};
+
+/// Basic auth against an htpasswd file of bcrypt hashes ("user:$2y$..."; htpasswd -B makes
+/// them). Every authenticated user may do everything. Verified passwords are remembered (by
+/// a hash of user and password) so that a client's many requests cost one bcrypt.
+class HtpasswdAuthorizer : public Authorizer {
+ public:
+  /// InvalidArgument if the file holds no bcrypt entry.
+  static Result<std::unique_ptr<HtpasswdAuthorizer>> Load(const std::string& path,
+                                                          std::string realm = "Berth Registry");
+  Result<void> Authorize(const api::Request& request, const std::vector<Scope>& scopes) override;
+  std::string Challenge(const std::vector<Scope>& scopes) const override;
+  /// Whether user's password is password (bcrypt through crypt_r).
+  bool Check(std::string_view user, std::string_view password);
+
+ private:
+  HtpasswdAuthorizer() = default;
+  std::map<std::string, std::string, std::less<>> users_;  // user → bcrypt hash
+  std::string realm_;
+  std::mutex mu_;
+  std::set<std::string> verified_;  // sha256(user NUL password NUL hash)
+};
+
+/// Decodes standard base64 (with padding); false if malformed.
+bool DecodeBase64(std::string_view in, std::string* out);
+
+}  // namespace berth::registry
