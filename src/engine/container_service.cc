@@ -1291,6 +1291,14 @@ Result<std::string> ContainerService::ExecCreate(std::string_view name, ExecConf
   return eid;
 }
 
+std::vector<std::string> ContainerService::ExecIds(const std::string& container_id) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, x] : execs_)
+    if (x.container_id == container_id && (x.running || !x.started)) out.push_back(id);
+  return out;
+}
+
 Result<ExecInfo> ContainerService::ExecInspect(const std::string& exec_id) {
   std::lock_guard lock(mu_);
   auto it = execs_.find(exec_id);

@@ -182,6 +182,9 @@ class ContainerService {
                          Fd client, std::string initial);
   Result<void> ExecResize(const std::string& exec_id, uint32_t height, uint32_t width);
   Result<ExecInfo> ExecInspect(const std::string& exec_id);
+  /// The container's execs that are created or running, as inspect's ExecIDs (an exec that
+  /// has exited is no longer the container's, as in Docker).
+  std::vector<std::string> ExecIds(const std::string& container_id);
 
   Result<std::vector<pid_t>> Pids(std::string_view name);
   Result<runtime::cgroups::Stats> Stats(std::string_view name);

@@ -668,7 +668,7 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
   router->Add("GET", "/containers/{name}/json", [svc](Request& req) {
     auto c = svc->Get(req.params["name"]);
     if (!c) return ErrorResponse(c.error());
-    std::string body = InspectJson(*c, {});
+    std::string body = InspectJson(*c, svc->ExecIds(c->id));
     if (req.QueryBool("size")) {  // docker inspect -s
       auto j = ordered_json::parse(body);
       auto sizes = engine::fs::SizesOf(c->upper_dir, c->lower_dirs);
