@@ -548,6 +548,16 @@ Result<void> ContainerService::MountRootfs(const Container& c) {
   }
   std::string opts = "lowerdir=" + lowers + ",upperdir=" + c.upper_dir + ",workdir=" + c.work_dir;
   if (opts.size() >= 4000) return Error::NotImplemented("image has too many layers to mount");
+  // A --rm container's writable layer is deleted when it exits, so it is mounted `volatile`
+  // (as podman does for --rm): no sync of the whole upper filesystem at unmount (1-25 ms on
+  // ext4 here, on the path of every `run --rm`) nor at the container's own syncfs/fsync.
+  if (c.request.host_config.auto_remove) {
+    if (::mount("overlay", c.rootfs.c_str(), "overlay", 0, (opts + ",volatile").c_str()) == 0)
+      return {};
+    // A kernel without it (before 5.10), or a volatile mount that did not end cleanly (the
+    // host went down): the kernel refuses the dir it left until it is removed.
+    (void)RemoveAll(JoinPath(JoinPath(c.work_dir, "work"), "incompat"));
+  }
   if (::mount("overlay", c.rootfs.c_str(), "overlay", 0, opts.c_str()) < 0)
     return Error::FromErrno(errno, "mount the container's rootfs");
   return {};
