@@ -7,15 +7,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 
 #include "engine/monitor/protocol.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/sha256.h"
 
 namespace berth::engine::monitor {
 namespace {
 
-[[noreturn]] void MonitorChild(const MonitorConfig& config, std::vector<Fd> fds) {
+// What a monitor does before it knows its container: it runs in the spare, forked ahead.
+void PrepareMonitorProcess() {
   ::setsid();
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
@@ -24,6 +27,9 @@ namespace {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+[[noreturn]] void MonitorChild(const MonitorConfig& config, std::vector<Fd> fds) {
   (void)MkdirAll(config.run_dir, 0700);
   int null = ::open("/dev/null", O_RDWR);
   int log =
@@ -41,6 +47,46 @@ namespace {
   ::_exit(RunMonitor(config, std::move(report), std::move(fds)));
 }
 
+// A monitor forked before its container is asked for: the fork, the new session and the
+// copy-on-write faults of a fresh process are off the start's path. It waits on its own socket
+// for one job (the config and the fds berthd sent) and exits when the spawner goes away first.
+struct Spare {
+  pid_t pid = 0;
+  Fd sock;
+};
+
+[[noreturn]] void SpareChild(Fd sock) {
+  ::prctl(PR_SET_NAME, "berth-spare", 0, 0, 0);
+  PrepareMonitorProcess();
+  auto msg = Recv(sock.get(), -1);
+  if (!msg || !*msg) ::_exit(0);
+  auto config = MonitorConfigFromJson((*msg)->body);
+  if (!config || (*msg)->fds.empty()) ::_exit(1);  // the spawner checked both
+  sock.Reset();
+  MonitorChild(*config, std::move((*msg)->fds));
+}
+
+Spare ForkSpare(int spawner_sock) {
+  auto pair = SocketPair();
+  if (!pair) return {};
+  auto [mine, theirs] = std::move(*pair);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(spawner_sock);
+    mine.Reset();
+    SpareChild(std::move(theirs));
+  }
+  if (pid < 0) return {};
+  return {pid, std::move(mine)};
+}
+
+// Work every monitor would otherwise repeat on its start path: OpenSSL's first use (it reads
+// openssl.cnf and sets up its providers: ~2 ms, for the seccomp cache key) and the time zone.
+void WarmUp() {
+  (void)Sha256Hex("");
+  ::tzset();
+}
+
 [[noreturn]] void SpawnerLoop(Fd sock) {
   ::prctl(PR_SET_NAME, "berth-spawner", 0, 0, 0);
   // Monitors are reaped by the kernel: the spawner never waits for them.
@@ -50,9 +96,11 @@ namespace {
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGCHLD, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  WarmUp();
+  Spare spare = ForkSpare(sock.get());
   for (;;) {
     auto msg = Recv(sock.get(), -1);
-    if (!msg || !*msg) ::_exit(0);  // berthd is gone
+    if (!msg || !*msg) ::_exit(0);  // berthd is gone (the spare sees its socket close)
     auto config = MonitorConfigFromJson((*msg)->body);
     if (!config || (*msg)->fds.empty()) {
       (void)Send(sock.get(),
@@ -60,16 +108,29 @@ namespace {
                                   : config.error()));
       continue;
     }
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      sock.Reset();
-      MonitorChild(*config, std::move((*msg)->fds));
+    pid_t pid = -1;
+    if (spare.pid > 0) {
+      std::vector<int> fds;
+      for (const auto& fd : (*msg)->fds) fds.push_back(fd.get());
+      // A spare that died meanwhile (killed by hand, OOM) fails the send: fork one now instead.
+      if (Send(spare.sock.get(), (*msg)->body, fds)) pid = spare.pid;
+      spare = {};
+    }
+    if (pid < 0) {
+      pid = ::fork();
+      if (pid == 0) {
+        sock.Reset();
+        PrepareMonitorProcess();
+        MonitorChild(*config, std::move((*msg)->fds));
+      }
     }
     if (pid < 0) {
       (void)Send(sock.get(), ErrorBody(Error::FromErrno(errno, "fork monitor")));
       continue;
     }
     (void)Send(sock.get(), {{"pid", pid}});
+    (*msg)->fds.clear();
+    spare = ForkSpare(sock.get());  // after the reply: off the path of this start
   }
 }
 

@@ -6,6 +6,10 @@
 // costs no exec. Monitors are not berthd's children: they outlive it. When berthd goes away
 // the spawner sees its socket close and exits; the monitors stay.
 //
+// The spawner keeps one monitor forked ahead ("berth-spare", waiting for its job): a start
+// hands it the config and fds and the next spare is forked after the reply, so the fork is
+// off the start's path. A spare exits when the spawner goes away.
+//
 //   int main() { auto spawner = Spawner::Start(); ... }   // before any thread
 //   pid_t monitor = BERTH_TRY(spawner->Spawn(config, report_fd, {attach_fd}));
 
