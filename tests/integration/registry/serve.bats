@@ -1,0 +1,174 @@
+#!/usr/bin/env bats
+# `berth registry serve` over HTTP on loopback: the spec's endpoints through curl, and real
+# clients (skopeo) pushing to it and pulling from it; basic auth; hostile requests.
+
+load helpers
+
+setup() { registry_setup; }
+teardown() { registry_teardown; }
+
+# put_blob REPO FILE: a monolithic POST ?digest=; prints the digest.
+put_blob() {
+  local d
+  d=$(sha256 "$2")
+  curl -sf -X POST --data-binary "@$2" -H 'Content-Type: application/octet-stream' \
+    "$URL/v2/$1/blobs/uploads/?digest=$d" >/dev/null || return 1
+  echo "$d"
+}
+
+@test "GET /v2/ and the spec's error body" {
+  start_registry
+  run -0 curl -si "$URL/v2/"
+  assert_contains "$output" "HTTP/1.1 200"
+  assert_contains "$output" "Docker-Distribution-API-Version: registry/2.0"
+  run -0 curl -s "$URL/v2/lib/x/manifests/latest"
+  assert_eq "$(jq -r '.errors[0].code' <<<"$output")" MANIFEST_UNKNOWN
+  run -0 curl -s -o /dev/null -w '%{http_code}' "$URL/v2/lib/x/blobs/sha256:123"
+  assert_eq "$output" 400
+  stop_registry
+}
+
+@test "chunked upload, 416 out of order, ranged reads, a manifest by tag and digest" {
+  start_registry
+  head -c 300000 /dev/urandom >"$TEST_DIR/blob"
+  split -b 100000 -d "$TEST_DIR/blob" "$TEST_DIR/part."
+  local d loc
+  d=$(sha256 "$TEST_DIR/blob")
+  run -0 curl -si -X POST "$URL/v2/app/blobs/uploads/"
+  assert_contains "$output" "HTTP/1.1 202"
+  loc=$(sed -n 's/^Location: \(.*\)\r$/\1/p' <<<"$output")
+  run -0 curl -s -o /dev/null -w '%{http_code}' -X PATCH --data-binary "@$TEST_DIR/part.00" \
+    -H 'Content-Range: 0-99999' -H 'Content-Type: application/octet-stream' "$URL$loc"
+  assert_eq "$output" 202
+  run -0 curl -s -o /dev/null -w '%{http_code}' -X PATCH --data-binary "@$TEST_DIR/part.02" \
+    -H 'Content-Range: 200000-299999' -H 'Content-Type: application/octet-stream' "$URL$loc"
+  assert_eq "$output" 416
+  run -0 curl -si "$URL$loc"
+  assert_contains "$output" "HTTP/1.1 204"
+  assert_contains "$output" "Range: 0-99999"
+  run -0 curl -s -o /dev/null -w '%{http_code}' -X PATCH --data-binary "@$TEST_DIR/part.01" \
+    -H 'Content-Range: 100000-199999' -H 'Content-Type: application/octet-stream' "$URL$loc"
+  assert_eq "$output" 202
+  run -0 curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary "@$TEST_DIR/part.02" \
+    -H 'Content-Type: application/octet-stream' "$URL$loc?digest=$d"
+  assert_eq "$output" 201
+  # The whole blob, a range of it, and a range past its end.
+  run -0 bash -c "curl -sf '$URL/v2/app/blobs/$d' | cmp - '$TEST_DIR/blob'"
+  run -0 bash -c "curl -sf -r 1000-1999 '$URL/v2/app/blobs/$d' | cmp - <(tail -c +1001 '$TEST_DIR/blob' | head -c 1000)"
+  run -0 curl -s -o /dev/null -w '%{http_code}' -r 300000- "$URL/v2/app/blobs/$d"
+  assert_eq "$output" 416
+  run -0 curl -sI "$URL/v2/app/blobs/$d"
+  assert_contains "$output" "Content-Length: 300000"
+  # A manifest naming it, refused until its config is there.
+  echo '{}' >"$TEST_DIR/config"
+  local c
+  c=$(sha256 "$TEST_DIR/config")
+  jq -n --arg c "$c" --arg d "$d" '{schemaVersion:2, mediaType:"application/vnd.oci.image.manifest.v1+json",
+    config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$c,size:3},
+    layers:[{mediaType:"application/vnd.oci.image.layer.v1.tar",digest:$d,size:300000}]}' \
+    >"$TEST_DIR/manifest"
+  local mt='Content-Type: application/vnd.oci.image.manifest.v1+json'
+  run -0 curl -s -X PUT -H "$mt" --data-binary "@$TEST_DIR/manifest" "$URL/v2/app/manifests/v1"
+  assert_eq "$(jq -r '.errors[0].code' <<<"$output")" MANIFEST_BLOB_UNKNOWN
+  run -0 put_blob app "$TEST_DIR/config"
+  run -0 curl -si -X PUT -H "$mt" --data-binary "@$TEST_DIR/manifest" "$URL/v2/app/manifests/v1"
+  assert_contains "$output" "HTTP/1.1 201"
+  local md
+  md=$(sha256 "$TEST_DIR/manifest")
+  assert_contains "$output" "Docker-Content-Digest: $md"
+  run -0 bash -c "curl -sf '$URL/v2/app/manifests/$md' | cmp - '$TEST_DIR/manifest'"
+  run -0 curl -sI "$URL/v2/app/manifests/v1"
+  assert_contains "$output" "Content-Type: application/vnd.oci.image.manifest.v1+json"
+  run -0 curl -s "$URL/v2/app/tags/list"
+  assert_eq "$output" '{"name":"app","tags":["v1"]}'
+  run -0 curl -s "$URL/v2/_catalog"
+  assert_eq "$output" '{"repositories":["app"]}'
+  # Kept across a restart.
+  stop_registry
+  start_registry
+  run -0 bash -c "curl -sf '$URL/v2/app/manifests/v1' | cmp - '$TEST_DIR/manifest'"
+}
+
+@test "skopeo copies an OCI layout into the registry and back" {
+  command -v skopeo >/dev/null || skip "no skopeo"
+  oci_layout "$TEST_DIR/oci" bb
+  start_registry
+  run -0 skopeo copy --dest-tls-verify=false "oci:$TEST_DIR/oci:bb" "docker://$REG/tests/busybox:1"
+  run -0 skopeo inspect --tls-verify=false "docker://$REG/tests/busybox:1"
+  assert_eq "$(jq -r '.RepoTags[0]' <<<"$output")" 1
+  run -0 skopeo copy --src-tls-verify=false "docker://$REG/tests/busybox:1" "oci:$TEST_DIR/back:bb"
+  # The same manifest (so the same config and layers) came back.
+  local a b
+  a=$(jq -r '.manifests[] | select(.annotations."org.opencontainers.image.ref.name"=="bb") | .digest' "$TEST_DIR/oci/index.json")
+  b=$(jq -r '.manifests[0].digest' "$TEST_DIR/back/index.json")
+  assert_eq "$b" "$a"
+  run -0 cmp "$TEST_DIR/oci/blobs/sha256/${a#sha256:}" "$TEST_DIR/back/blobs/sha256/${a#sha256:}"
+  # A second repository: each blob is stored once.
+  run -0 skopeo copy --dest-tls-verify=false "oci:$TEST_DIR/oci:bb" "docker://$REG/other/busybox:1"
+  run -0 bash -c "ls '$ROOT/blobs/sha256' | wc -l"
+  assert_eq "$output" 3
+  # Registry to registry, and a delete by digest.
+  run -0 skopeo copy --src-tls-verify=false --dest-tls-verify=false \
+    "docker://$REG/tests/busybox:1" "docker://$REG/tests/copy:2"
+  run -0 skopeo delete --tls-verify=false "docker://$REG/tests/copy:2"
+  run -1 skopeo inspect --tls-verify=false "docker://$REG/tests/copy:2"
+}
+
+@test "htpasswd: basic auth with bcrypt, for curl and skopeo" {
+  command -v htpasswd >/dev/null || skip "no htpasswd (apache2-utils)"
+  htpasswd -B -b -c "$TEST_DIR/htpasswd" alice s3cret 2>/dev/null
+  start_registry --htpasswd "$TEST_DIR/htpasswd"
+  run -0 curl -si "$URL/v2/"
+  assert_contains "$output" "HTTP/1.1 401"
+  assert_contains "$output" 'WWW-Authenticate: Basic realm="Berth Registry"'
+  run -0 curl -s -o /dev/null -w '%{http_code}' -u alice:wrong "$URL/v2/"
+  assert_eq "$output" 401
+  run -0 curl -s -o /dev/null -w '%{http_code}' -u alice:s3cret "$URL/v2/"
+  assert_eq "$output" 200
+  if command -v skopeo >/dev/null && command -v umoci >/dev/null; then
+    oci_layout "$TEST_DIR/oci" bb
+    run -1 skopeo copy --dest-tls-verify=false --dest-creds alice:wrong \
+      "oci:$TEST_DIR/oci:bb" "docker://$REG/auth/bb:1"
+    run -0 skopeo copy --dest-tls-verify=false --dest-creds alice:s3cret \
+      "oci:$TEST_DIR/oci:bb" "docker://$REG/auth/bb:1"
+    run -0 skopeo inspect --tls-verify=false --creds alice:s3cret "docker://$REG/auth/bb:1"
+  fi
+}
+
+@test "hostile requests are refused and the registry keeps serving" {
+  start_registry
+  echo data >"$TEST_DIR/f"
+  run -0 put_blob safe "$TEST_DIR/f"
+  local t
+  for t in "/v2/a/../safe/tags/list" "/v2/..%2Fsafe/tags/list" "/v2/_x/tags/list" "/v2/A/tags/list"; do
+    run -0 curl -s --path-as-is "$URL$t"
+    assert_eq "$(jq -r '.errors[0].code' <<<"$output")" NAME_INVALID "$t"
+  done
+  # A manifest over 4 MiB.
+  head -c $((4 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$TEST_DIR/big"
+  run -0 curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary "@$TEST_DIR/big" \
+    -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' "$URL/v2/safe/manifests/big"
+  assert_eq "$output" 413
+  # Garbage instead of HTTP, and a client that goes away mid-chunk.
+  exec 7<>"/dev/tcp/127.0.0.1/${REG#*:}"
+  printf 'NOT HTTP AT ALL\r\n\r\n' >&7
+  exec 7>&-
+  local loc
+  loc=$(curl -si -X POST "$URL/v2/safe/blobs/uploads/" | sed -n 's/^Location: \(.*\)\r$/\1/p')
+  exec 7<>"/dev/tcp/127.0.0.1/${REG#*:}"
+  printf 'PATCH %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789' "$loc" >&7
+  exec 7>&-
+  # The upload keeps what arrived (resumable) once the server has seen the close.
+  local i range=
+  for ((i = 0; i < 100; i++)); do
+    range=$(curl -si "$URL$loc" | sed -n 's/^Range: \(.*\)\r$/\1/p')
+    [[ $range == 0-9 ]] && break
+    sleep 0.05
+  done
+  assert_eq "$range" 0-9
+  run -0 curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL$loc"
+  assert_eq "$output" 204
+  run -0 curl -s "$URL/v2/safe/tags/list"
+  assert_eq "$output" '{"name":"safe","tags":[]}'
+  stop_registry
+}
