@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "distribution/manifest.h"
+#include "distribution/pull.h"
+
 namespace berth::cmd {
 namespace {
 
@@ -84,6 +87,22 @@ Result<std::string> DaemonImages::ImportImage(
   o.source = request.source;
   oci::Digest id = BERTH_TRY(service_->Import(read, o));
   return id.str();
+}
+
+Result<void> DaemonImages::PullImage(
+    const routes::PullRequest& request,
+    const std::function<void(const routes::PullMessage&)>& progress) {
+  distribution::PullRequest pr;
+  pr.reference = request.image;
+  if (!request.tag.empty())
+    pr.reference += (request.tag.find(':') != std::string::npos ? "@" : ":") + request.tag;
+  if (!request.platform.empty())
+    pr.platform = BERTH_TRY(distribution::ParsePlatform(request.platform));
+  pr.registry.credentials = BERTH_TRY(distribution::DecodeRegistryAuth(request.registry_auth));
+  BERTH_TRY(distribution::Pull(*service_, pr, [&](const distribution::PullEvent& e) {
+    progress({e.id, e.status, e.current, e.total, e.detail});
+  }));
+  return {};
 }
 
 Result<std::pair<std::vector<routes::ImageDeleteItem>, int64_t>> DaemonImages::PruneImages(

@@ -30,6 +30,10 @@ class DaemonImages : public api::routes::ImageBackend {
   Result<void> SaveImages(const std::vector<std::string>& names, int output_fd) override {
     return service_->SaveImages(names, output_fd);
   }
+  /// Over distribution::Pull.
+  Result<void> PullImage(
+      const api::routes::PullRequest& request,
+      const std::function<void(const api::routes::PullMessage&)>& progress) override;
 
  private:
   image::ImageService* service_;

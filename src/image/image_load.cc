@@ -112,7 +112,8 @@ Result<LayerRecord> ImageService::EnsureLayer(const oci::Digest& chain_id,
 }
 
 Result<oci::Digest> ImageService::RecordLoaded(const LoadedImage& loaded,
-                                               std::vector<std::string>* lines) {
+                                               std::vector<std::string>* lines,
+                                               std::string_view action) {
   oci::ConfigBlob config = BERTH_TRY(oci::LoadConfig(loaded.config_bytes));
   const oci::Digest& id = config.id;
   if (id != loaded.config_digest)
@@ -202,7 +203,7 @@ Result<oci::Digest> ImageService::RecordLoaded(const LoadedImage& loaded,
     return {};
   }));
   for (const auto& [old, name] : untagged) Emit("untag", old, name);
-  Emit("load", id, refs.empty() ? id.str() : refs.front().FamiliarString());
+  Emit(action, id, refs.empty() ? id.str() : refs.front().FamiliarString());
   for (const auto& ref : refs) lines->push_back("Loaded image: " + ref.FamiliarString());
   if (refs.empty()) lines->push_back("Loaded image ID: " + id.str());
   return id;

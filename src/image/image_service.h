@@ -39,6 +39,8 @@ namespace berth::image {
 
 struct LoadedImage;    // archive_formats.h
 struct CommitOptions;  // image_commit.h
+class PulledLayer;     // image_pull.h
+struct PulledImage;    // image_pull.h
 
 /// One image as the API shows it.
 struct Image {
@@ -159,6 +161,16 @@ class ImageService {
   /// change.
   Result<oci::Digest> Commit(const CommitOptions& options);
 
+  /// Registry pulls (image_pull.h): whether the layer chain_id is unpacked and recorded (the
+  /// pull skips it: "Already exists"); one layer unpacked as its blob streams from read (or
+  /// from the store, read unused, if the store has the blob); the image recorded with its tag
+  /// once every layer is in. progress, if set, is called as the blob's bytes arrive.
+  bool HasLayer(const oci::Digest& chain_id);
+  Result<PulledLayer> UnpackPulledLayer(const oci::Descriptor& blob,
+                                        const std::function<Result<size_t>(char*, size_t)>& read,
+                                        const std::function<void(int64_t, int64_t)>& progress);
+  Result<oci::Digest> RecordPulled(PulledImage image);
+
   Result<std::vector<Image>> List(const ListOptions& options);
   /// By full or familiar reference, full id, "sha256:"-prefixed id or an unambiguous id
   /// prefix. NotFound "No such image: NAME".
@@ -196,7 +208,8 @@ class ImageService {
                                                const oci::Digest& diff_id,
                                                const std::string& unpacked = "");
   /// Records one image of a loaded archive, its layers and tags. REQUIRES: mu_ held.
-  Result<oci::Digest> RecordLoaded(const LoadedImage& loaded, std::vector<std::string>* lines);
+  Result<oci::Digest> RecordLoaded(const LoadedImage& loaded, std::vector<std::string>* lines,
+                                   std::string_view action = "load");
 
   store::Layout layout_;
   store::content::ContentStore* content_;

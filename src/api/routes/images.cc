@@ -144,9 +144,39 @@ Response Delete(ImageBackend* b, Request& req) {
   return JsonResponse(200, DeleteItemsJson(*items).dump());
 }
 
+// POST /images/create?fromImage=: Docker's JSON progress messages as the pull goes; an error
+// comes in the stream ({"errorDetail": …}), as dockerd sends it once output has begun.
+Response Pull(ImageBackend* b, Request& req) {
+  PullRequest pr;
+  pr.image = req.Query("fromImage");
+  pr.tag = req.Query("tag");
+  pr.platform = req.Query("platform");
+  pr.registry_auth = req.Header("X-Registry-Auth");
+  Response res;
+  res.Header("Content-Type", "application/json");
+  res.stream = [b, pr](BodyWriter& out) -> Result<void> {
+    std::optional<Error> gone;  // the client went away: the pull goes on, unreported
+    auto send = [&](const std::string& m) {
+      if (gone) return;
+      if (auto w = out.Write(m); !w) gone = w.error();
+    };
+    auto pulled = b->PullImage(pr, [&](const PullMessage& m) {
+      if (m.current >= 0)
+        send(ProgressMessage(m.status, m.id, m.current, m.total));
+      else
+        send(StatusMessage(m.status, m.id, m.detail));
+    });
+    if (!pulled) send(ErrorMessage(pulled.error().message()));
+    if (gone) return *gone;
+    return {};
+  };
+  return res;
+}
+
 Response Create(ImageBackend* b, Request& req) {
   if (req.Query("fromSrc").empty()) {
-    return ErrorResponse(Error::NotImplemented("pulling images (fromImage) is not supported yet"));
+    if (!req.Query("fromImage").empty()) return Pull(b, req);
+    return ErrorResponse(Error::InvalidArgument("fromImage or fromSrc is required"));
   }
   ImportRequest ir;
   ir.source = req.Query("fromSrc");
@@ -301,6 +331,13 @@ std::string ProgressMessage(std::string_view status, const std::string& id, int6
   }
   j["progress"] = bar;
   j["id"] = id;
+  return j.dump() + "\r\n";
+}
+
+std::string StatusMessage(std::string_view status, const std::string& id, bool detail) {
+  ordered_json j = {{"status", status}};
+  if (detail) j["progressDetail"] = ordered_json::object();
+  if (!id.empty()) j["id"] = id;
   return j.dump() + "\r\n";
 }
 

@@ -72,6 +72,24 @@ struct ImageDeleteItem {
   std::string deleted;
 };
 
+/// POST /images/create?fromImage=NAME&tag=T: a pull from a registry.
+struct PullRequest {
+  std::string image;          // fromImage: "127.0.0.1:5000/busybox", may carry :tag or @digest
+  std::string tag;            // tag or digest ("sha256:…"); empty: the one in image, or latest
+  std::string platform;       // "os/arch[/variant]" or empty
+  std::string registry_auth;  // the X-Registry-Auth header as sent
+};
+
+/// One of Docker's progress messages of a pull (current < 0: no progressDetail numbers;
+/// detail: a progressDetail object at all).
+struct PullMessage {
+  std::string id;
+  std::string status;
+  int64_t current = -1;
+  int64_t total = 0;
+  bool detail = false;
+};
+
 struct ImportRequest {
   std::string reference;  // repo[:tag] or empty
   std::vector<std::string> changes;
@@ -93,6 +111,12 @@ class ImageBackend {
   /// Reads the rootfs tarball with read (0 at its end); returns the new image id.
   virtual Result<std::string> ImportImage(const std::function<Result<size_t>(char*, size_t)>& read,
                                           const ImportRequest& request) = 0;
+  /// Pulls an image, reporting progress as it goes (from any thread, one call at a time).
+  virtual Result<void> PullImage(const PullRequest& request,
+                                 const std::function<void(const PullMessage&)>& progress) {
+    (void)request, (void)progress;
+    return Error::NotImplemented("pulling images (fromImage) is not supported");
+  }
   /// Returns the deleted items and the bytes reclaimed.
   virtual Result<std::pair<std::vector<ImageDeleteItem>, int64_t>> PruneImages(
       const ImageFilters& filters) = 0;
@@ -135,6 +159,8 @@ void AddImageRoutes(Router* router, ImageBackend* backend, const ImageRouteOptio
 std::string ProgressMessage(std::string_view status, const std::string& id, int64_t current,
                             int64_t total);
 std::string StreamMessage(std::string_view text);
+/// A status line: {"status"} with "progressDetail":{} when detail and "id" when not empty.
+std::string StatusMessage(std::string_view status, const std::string& id, bool detail);
 std::string ErrorMessage(std::string_view message);
 
 /// Docker's `filters` query value: {"key":["v",…]} or the older {"key":{"v":true}}. An

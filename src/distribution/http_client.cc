@@ -1,0 +1,118 @@
+#include <utility>  // Boost 1.74's Asio uses std::exchange without including it
+
+#include "distribution/http_client.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <limits>
+
+namespace berth::distribution {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+class BeastResponse final : public HttpResponse {
+ public:
+  BeastResponse(std::string what) : what_(std::move(what)), socket_(io_) {}
+
+  Result<void> Send(const HttpRequest& r) {
+    boost::system::error_code ec;
+    tcp::resolver resolver(io_);
+    std::string host = r.url.host;
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    auto endpoints = resolver.resolve(host, r.url.port, ec);
+    if (ec) return Error::Unavailable(what_ + ": lookup " + host + ": " + ec.message());
+    asio::connect(socket_, endpoints, ec);
+    if (ec)
+      return Error::Unavailable(what_ + ": dial tcp " + r.url.Authority() + ": " + ec.message());
+    struct timeval tv = {static_cast<time_t>(r.timeout.count()), 0};
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+    http::request<http::string_body> req{http::string_to_verb(r.method), r.url.target, 11};
+    req.set(http::field::host, r.url.Authority());
+    req.set(http::field::user_agent, "berth/0.1.0");
+    for (const auto& [k, v] : r.headers) req.set(k, v);
+    if (!r.body.empty() || r.method == "POST" || r.method == "PUT") {
+      req.body() = r.body;
+      req.prepare_payload();
+    }
+    http::write(socket_, req, ec);
+    if (ec) return Error::Unavailable(what_ + ": " + ec.message());
+    buffer_.reserve(64 << 10);
+    parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (r.method == "HEAD") parser_.skip(true);
+    http::read_header(socket_, buffer_, parser_, ec);
+    if (ec) return Error::Unavailable(what_ + ": " + ec.message());
+    return {};
+  }
+
+  int status() const override { return static_cast<int>(parser_.get().result_int()); }
+  std::string Header(std::string_view name) const override {
+    auto it = parser_.get().find(beast::string_view(name.data(), name.size()));
+    if (it == parser_.get().end()) return "";
+    return std::string(it->value());
+  }
+  int64_t ContentLength() const override {
+    auto n = parser_.content_length();
+    return n ? static_cast<int64_t>(*n) : -1;
+  }
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (!parser_.is_done()) {
+      parser_.get().body().data = buf;
+      parser_.get().body().size = n;
+      boost::system::error_code ec;
+      http::read_some(socket_, buffer_, parser_, ec);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) return Error::Unavailable(what_ + ": read body: " + ec.message());
+      size_t got = n - parser_.get().body().size;
+      if (got > 0) return got;
+    }
+    return size_t{0};
+  }
+
+ private:
+  std::string what_;
+  asio::io_context io_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  http::response_parser<http::buffer_body> parser_;
+};
+
+}  // namespace
+
+Result<std::string> HttpResponse::ReadAll(size_t max_bytes) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    size_t n = BERTH_TRY(Read(buf, sizeof buf));
+    if (n == 0) return out;
+    out.append(buf, n);
+    if (out.size() > max_bytes)
+      return Error::InvalidArgument("response larger than " + std::to_string(max_bytes) + " bytes");
+  }
+}
+
+Result<std::unique_ptr<HttpResponse>> HttpSend(const HttpRequest& request) {
+  std::string what = request.method + " " + request.url.String();
+  if (request.url.scheme != "http")
+    return Error::NotImplemented(what + ": https registries are not supported yet");
+  auto res = std::make_unique<BeastResponse>(what);
+  try {
+    BERTH_TRY(res->Send(request));
+  } catch (const std::exception& e) {
+    return Error::Unavailable(what + ": " + e.what());
+  }
+  return std::unique_ptr<HttpResponse>(std::move(res));
+}
+
+}  // namespace berth::distribution

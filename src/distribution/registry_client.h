@@ -1,0 +1,87 @@
+#pragma once
+
+// A client of one registry (OCI distribution-spec, Docker Registry HTTP API v2) for one
+// repository's pulls: manifests by tag or digest, blobs as streams. It answers 401 challenges
+// itself (auth.h: Basic, or a Bearer token asked from the challenge's realm for
+// repository:NAME:pull, kept for the requests after) and follows redirects (a blob served from
+// other storage; Authorization is dropped when the host changes).
+//
+//   RegistryClient reg = BERTH_TRY(RegistryClient::Create("127.0.0.1:5000", "busybox", {}));
+//   Manifest m = BERTH_TRY(reg.GetManifest("latest", kManifestAccept));
+//   auto body = BERTH_TRY(reg.OpenBlob(layer.digest));   // stream it
+//
+// Plain HTTP is used for loopback registries and those listed in insecure_registries; every
+// other registry is HTTPS (NotImplemented until TLS is wired).
+// Thread safety: OpenBlob and ReadBlob may be called from many threads at once.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "distribution/auth.h"
+#include "distribution/http_client.h"
+#include "distribution/url.h"
+#include "oci/digest.h"
+#include "util/result.h"
+
+namespace berth::distribution {
+
+/// The Accept header of a manifest request: Docker schema 2 and OCI, manifests and indexes.
+extern const char kManifestAccept[];
+/// The largest manifest or config taken from a registry.
+inline constexpr size_t kMaxManifestBytes = 4u << 20;
+
+struct RegistryOptions {
+  Credentials credentials;
+  /// host[:port] of registries spoken to over plain HTTP besides loopback ones.
+  std::vector<std::string> insecure_registries;
+};
+
+struct FetchedManifest {
+  std::string bytes;
+  std::string media_type;  // Content-Type, else detected from the document
+  oci::Digest digest;      // sha256 of bytes (checked against Docker-Content-Digest if sent)
+};
+
+class RegistryClient {
+ public:
+  /// domain: "127.0.0.1:5000", "docker.io" (→ registry-1.docker.io); repository: its path
+  /// ("library/busybox"). InvalidArgument for a domain that is not host[:port].
+  static Result<std::unique_ptr<RegistryClient>> Create(const std::string& domain,
+                                                        const std::string& repository,
+                                                        const RegistryOptions& options);
+
+  /// GET /v2/NAME/manifests/REF. NotFound "manifest unknown: …" for 404; PermissionDenied
+  /// for a refused pull; the digest is verified when reference is a digest (DataLoss).
+  Result<FetchedManifest> GetManifest(const std::string& reference);
+  /// GET /v2/NAME/blobs/DIGEST: the response, 200, its body to read.
+  Result<std::unique_ptr<HttpResponse>> OpenBlob(const oci::Digest& digest);
+  /// A small blob (a config) read whole and verified: DataLoss if its bytes hash otherwise.
+  Result<std::string> ReadBlob(const oci::Digest& digest, size_t max_bytes = kMaxManifestBytes);
+
+  const std::string& repository() const { return repository_; }
+
+ private:
+  RegistryClient(Url base, std::string repository, RegistryOptions options)
+      : base_(std::move(base)), repository_(std::move(repository)), options_(std::move(options)) {}
+  /// Sends, answering a 401 challenge once and following redirects.
+  Result<std::unique_ptr<HttpResponse>> Do(
+      const std::string& method, const std::string& target,
+      std::vector<std::pair<std::string, std::string>> headers);
+  /// The Authorization value for a challenge (asks the token server for Bearer).
+  Result<std::string> Authorize(const std::vector<Challenge>& challenges);
+  std::string CurrentAuthorization();
+
+  Url base_;
+  std::string repository_;
+  RegistryOptions options_;
+  std::mutex mu_;
+  std::string authorization_;  // GUARDED_BY(mu_)
+};
+
+/// A registry's error body ({"errors":[{"code","message"}]}) as Docker prints it:
+/// "manifest unknown: manifest unknown"; the HTTP status text when the body is not one.
+std::string RegistryErrorText(int status, std::string_view body);
+
+}  // namespace berth::distribution
