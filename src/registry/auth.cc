@@ -102,7 +102,7 @@ bool HtpasswdAuthorizer::Check(std::string_view user, std::string_view password)
   return true;
 }
 
-Result<void> HtpasswdAuthorizer::Authorize(const api::Request& request, const std::vector<Scope>&) {
+Result<std::string> HtpasswdAuthorizer::Authenticate(const api::Request& request) {
   std::string h = request.Header("Authorization");
   auto denied = [] { return Error::PermissionDenied("authentication required"); };
   if (h.size() < 6 || ::strncasecmp(h.c_str(), "basic ", 6) != 0) return denied();
@@ -110,13 +110,18 @@ Result<void> HtpasswdAuthorizer::Authorize(const api::Request& request, const st
   if (!DecodeBase64(Trim(std::string_view(h).substr(6)), &decoded)) return denied();
   size_t colon = decoded.find(':');
   if (colon == std::string::npos) return denied();
-  if (!Check(std::string_view(decoded).substr(0, colon),
-             std::string_view(decoded).substr(colon + 1)))
-    return denied();
+  std::string user = decoded.substr(0, colon);
+  if (!Check(user, std::string_view(decoded).substr(colon + 1))) return denied();
+  return user;
+}
+
+Result<void> HtpasswdAuthorizer::Authorize(const api::Request& request, const std::vector<Scope>&) {
+  BERTH_TRY(Authenticate(request));
   return {};
 }
 
-std::string HtpasswdAuthorizer::Challenge(const std::vector<Scope>&) const {
+std::string HtpasswdAuthorizer::Challenge(const api::Request&, const std::vector<Scope>&,
+                                          const Error&) const {
   return "Basic realm=\"" + realm_ + "\"";
 }
 

@@ -2,11 +2,13 @@
 
 // Who may do what. The registry asks its Authorizer about every request with the scopes the
 // request needs (Docker's token spec: "repository:NAME:pull,push", "registry:catalog:*"), so
-// that basic auth (htpasswd) and bearer tokens (to come) are two Authorizers behind one call.
+// that basic auth (htpasswd) and bearer tokens (registry/token.h) are two Authorizers behind
+// one call.
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -28,8 +30,12 @@ class Authorizer {
   virtual ~Authorizer() = default;
   /// OK if the request may proceed; PermissionDenied (401 UNAUTHORIZED) otherwise.
   virtual Result<void> Authorize(const api::Request& request, const std::vector<Scope>& scopes) = 0;
-  /// The WWW-Authenticate challenge of a 401 for these scopes.
-  virtual std::string Challenge(const std::vector<Scope>& scopes) const = 0;
+  /// The WWW-Authenticate challenge of a 401 for these scopes; why is Authorize's error.
+  virtual std::string Challenge(const api::Request& request, const std::vector<Scope>& scopes,
+                                const Error& why) const = 0;
+  /// A response for a request outside /v2 that the authorizer itself answers (the token
+  /// endpoint), or nullopt.
+  virtual std::optional<api::Response> ServeOwn(api::Request& request) { return std::nullopt; }
 };
 
 /// Basic auth against an htpasswd file of bcrypt hashes ("user:$2y$..."; htpasswd -B makes
@@ -41,9 +47,12 @@ class HtpasswdAuthorizer : public Authorizer {
   static Result<std::unique_ptr<HtpasswdAuthorizer>> Load(const std::string& path,
                                                           std::string realm = "Berth Registry");
   Result<void> Authorize(const api::Request& request, const std::vector<Scope>& scopes) override;
-  std::string Challenge(const std::vector<Scope>& scopes) const override;
+  std::string Challenge(const api::Request& request, const std::vector<Scope>& scopes,
+                        const Error& why) const override;
   /// Whether user's password is password (bcrypt through crypt_r).
   bool Check(std::string_view user, std::string_view password);
+  /// The user of a request's valid Basic credentials; PermissionDenied if absent or wrong.
+  Result<std::string> Authenticate(const api::Request& request);
 
  private:
   HtpasswdAuthorizer() = default;

@@ -205,6 +205,9 @@ Response Registry::Handle(Request& req) {
   } else if (req.api_version.empty() && req.path == "/v2") {
     // no segments: the base
   } else {
+    if (authorizer_) {
+      if (auto own = authorizer_->ServeOwn(req)) return std::move(*own);
+    }
     return RegistryError(404, "NOT_FOUND", "not an OCI distribution endpoint");
   }
   size_t n = segs.size();
@@ -251,7 +254,7 @@ Response Registry::Handle(Request& req) {
     }
     if (auto r = authorizer_->Authorize(req, scopes); !r) {
       Response res = RegistryError(401, "UNAUTHORIZED", r.error().message());
-      res.Header("WWW-Authenticate", authorizer_->Challenge(scopes));
+      res.Header("WWW-Authenticate", authorizer_->Challenge(req, scopes, r.error()));
       return res;
     }
   }

@@ -63,7 +63,7 @@ class Registry {
 /// The spec's error response: {"errors":[{"code":code,"message":message,"detail":...}]}.
 api::Response RegistryError(int status, std::string_view code, std::string_view message);
 
-/// `berth registry ARGS...` (args after "registry"): serve. Returns the exit code.
+/// `berth registry ARGS...` (args after "registry"): serve, gc. Returns the exit code.
 int Main(const std::vector<std::string>& args);
 
 }  // namespace berth::registry

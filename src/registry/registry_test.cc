@@ -1,14 +1,19 @@
 #include "registry/registry.h"
 
 #include <crypt.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "api/http/router.h"
 #include "registry/digester.h"
+#include "registry/gc.h"
+#include "registry/token.h"
 #include "util/file.h"
 
 namespace berth::registry {
@@ -363,4 +368,330 @@ TEST_F(RegistryTest, HtpasswdBasicAuth) {
 }
 
 }  // namespace
+
+// Bearer tokens.
+
+TEST(Token, Base64UrlRoundTrip) {
+  for (std::string s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\xff\xfe\x00\x01", 4)}) {
+    std::string out;
+    ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode(s), &out));
+    EXPECT_EQ(out, s);
+  }
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
+  std::string out;
+  EXPECT_FALSE(Base64UrlDecode("a+b/", &out));
+  EXPECT_FALSE(Base64UrlDecode("abcde", &out));
+}
+
+TEST(Token, Scopes) {
+  auto s = ParseScope("repository:library/busybox:pull,push");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->type, "repository");
+  EXPECT_EQ(s->name, "library/busybox");
+  EXPECT_EQ(s->actions, "pull,push");
+  auto colon = ParseScope("repository:host:5000/x:pull");
+  ASSERT_TRUE(colon);
+  EXPECT_EQ(colon->name, "host:5000/x");
+  EXPECT_FALSE(ParseScope("repository:x"));
+  EXPECT_FALSE(ParseScope(":x:pull"));
+  EXPECT_FALSE(ParseScope("repository::pull"));
+  std::vector<TokenAccess> access = {{"repository", "a", {"pull"}},
+                                     {"repository", "b", {"pull", "push"}},
+                                     {"registry", "catalog", {"*"}}};
+  EXPECT_TRUE(Covers(access, {"repository", "a", "pull"}));
+  EXPECT_FALSE(Covers(access, {"repository", "a", "pull,push"}));
+  EXPECT_TRUE(Covers(access, {"repository", "b", "pull,push"}));
+  EXPECT_FALSE(Covers(access, {"repository", "c", "pull"}));
+  EXPECT_TRUE(Covers(access, {"registry", "catalog", "*"}));
+}
+
+TokenClaims SomeClaims(int64_t now) {
+  TokenClaims c;
+  c.issuer = "iss";
+  c.subject = "alice";
+  c.audience = "svc";
+  c.issued_at = c.not_before = now;
+  c.expires_at = now + 300;
+  c.access = {{"repository", "a/b", {"pull", "push"}}};
+  return c;
+}
+
+void SignAndVerify(const TokenKey& key, const TokenKey& other) {
+  int64_t now = 1'800'000'000;
+  auto t = SignToken(key, SomeClaims(now));
+  ASSERT_TRUE(t) << t.error().message();
+  auto c = VerifyToken(key, *t, now + 10);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->subject, "alice");
+  EXPECT_EQ(c->issuer, "iss");
+  EXPECT_EQ(c->audience, "svc");
+  ASSERT_EQ(c->access.size(), 1u);
+  EXPECT_EQ(c->access[0].name, "a/b");
+  EXPECT_EQ(c->access[0].actions, (std::vector<std::string>{"pull", "push"}));
+  // Expired, not yet valid, signed by another key, tampered with, malformed.
+  EXPECT_TRUE(VerifyToken(key, *t, now + 300).error().IsPermissionDenied());
+  EXPECT_FALSE(VerifyToken(key, *t, now - 3600));
+  EXPECT_FALSE(VerifyToken(other, *t, now));
+  std::string tampered = *t;
+  size_t dot = tampered.find('.');
+  auto forged = SomeClaims(now);
+  forged.access[0].name = "x/y";
+  json claims = {{"iss", "iss"}, {"aud", "svc"}, {"exp", now + 300}};
+  tampered = tampered.substr(0, dot + 1) + Base64UrlEncode(claims.dump()) +
+             tampered.substr(tampered.rfind('.'));
+  EXPECT_FALSE(VerifyToken(key, tampered, now));
+  EXPECT_FALSE(VerifyToken(key, "a.b", now));
+  EXPECT_FALSE(VerifyToken(key, "", now));
+  EXPECT_FALSE(VerifyToken(key, "e30.e30.", now));
+  // alg "none" is refused.
+  std::string none =
+      Base64UrlEncode(R"({"alg":"none"})") + "." + Base64UrlEncode(claims.dump()) + ".";
+  EXPECT_FALSE(VerifyToken(key, none, now));
+}
+
+TEST(Token, Es256) {
+  auto key = TokenKey::Generate();
+  ASSERT_TRUE(key);
+  auto other = TokenKey::Generate();
+  ASSERT_TRUE(other);
+  EXPECT_EQ((*key)->alg(), "ES256");
+  EXPECT_EQ((*key)->kid().size(), 32u);
+  SignAndVerify(**key, **other);
+}
+
+TEST(Token, Rs256FromPemAndPublicKeyOnly) {
+  char tmpl[] = "/tmp/token_test.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_EQ(std::system(("openssl genrsa -out " + dir + "/rsa.pem 2048 2>/dev/null && " +
+                         "openssl rsa -in " + dir + "/rsa.pem -pubout -out " + dir +
+                         "/rsa.pub 2>/dev/null")
+                            .c_str()),
+            0);
+  auto key = TokenKey::Load(dir + "/rsa.pem");
+  auto pub = TokenKey::Load(dir + "/rsa.pub");
+  ASSERT_TRUE(WriteFile(dir + "/junk.pem", "not a key"));
+  EXPECT_FALSE(TokenKey::Load(dir + "/junk.pem"));
+  (void)RemoveAll(dir);
+  ASSERT_TRUE(key) << key.error().message();
+  ASSERT_TRUE(pub) << pub.error().message();
+  EXPECT_EQ((*key)->alg(), "RS256");
+  EXPECT_TRUE((*key)->can_sign());
+  EXPECT_FALSE((*pub)->can_sign());
+  EXPECT_EQ((*key)->kid(), (*pub)->kid());
+  auto other = TokenKey::Generate();
+  SignAndVerify(**key, **other);
+  int64_t now = 1'800'000'000;
+  auto t = SignToken(**key, SomeClaims(now));
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(VerifyToken(**pub, *t, now));
+  EXPECT_FALSE(SignToken(**pub, SomeClaims(now)));
+}
+
+TEST_F(RegistryTest, BearerTokenFlow) {
+  char salt[64];
+  ASSERT_NE(::crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof salt), nullptr);
+  struct crypt_data data = {};
+  std::string hash = ::crypt_r("s3cret", salt, &data);
+  ASSERT_TRUE(WriteFile(root_ + "/htpasswd", "alice:" + hash + "\n"));
+  auto users = HtpasswdAuthorizer::Load(root_ + "/htpasswd");
+  ASSERT_TRUE(users);
+  auto key = TokenKey::Generate();
+  ASSERT_TRUE(key);
+  TokenOptions o;
+  o.service = "reg";
+  TokenAuthorizer auth(o, *key, std::move(*users));
+  registry_ = std::make_unique<Registry>(storage_.get(), &auth);
+  const std::vector<std::pair<std::string, std::string>> host = {{"Host", "127.0.0.1:5000"}};
+
+  auto r = Do("GET", "/v2/", "", host);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Header(r, "WWW-Authenticate"),
+            R"(Bearer realm="http://127.0.0.1:5000/token",service="reg")");
+  r = Do("GET", "/v2/a/b/manifests/1", "", host);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Code(r), "UNAUTHORIZED");
+  EXPECT_EQ(Header(r, "WWW-Authenticate"),
+            R"(Bearer realm="http://127.0.0.1:5000/token",service="reg",)"
+            R"(scope="repository:a/b:pull")");
+
+  // The token endpoint: anonymous and wrong passwords get 401; alice gets what she asks for.
+  EXPECT_EQ(Do("GET", "/token?service=reg&scope=repository:a/b:pull").status, 401);
+  EXPECT_EQ(Do("GET", "/token?scope=repository:a/b:pull", "",
+               {{"Authorization", "Basic YWxpY2U6d3Jvbmc="}})
+                .status,
+            401);
+  EXPECT_EQ(
+      Do("GET", "/token?service=other", "", {{"Authorization", "Basic YWxpY2U6czNjcmV0"}}).status,
+      400);
+  auto token_for = [&](const std::string& query) {
+    auto t =
+        Do("GET", "/token?service=reg" + query, "", {{"Authorization", "Basic YWxpY2U6czNjcmV0"}});
+    EXPECT_EQ(t.status, 200) << t.body;
+    auto j = json::parse(t.body, nullptr, false);
+    EXPECT_TRUE(j.is_object());
+    if (!j.is_object()) return std::string();
+    EXPECT_EQ(j["token"], j["access_token"]);
+    EXPECT_EQ(j["expires_in"], 300);
+    return j["token"].get<std::string>();
+  };
+  std::string pull = token_for("&scope=repository:a/b:pull");
+  std::string both = token_for("&scope=repository:a/b:pull,push&scope=repository:c:pull");
+  std::string none = token_for("");
+  auto bearer = [](const std::string& t) {
+    return std::vector<std::pair<std::string, std::string>>{{"Host", "127.0.0.1:5000"},
+                                                            {"Authorization", "Bearer " + t}};
+  };
+  EXPECT_EQ(Do("GET", "/v2/", "", bearer(none)).status, 200);
+  EXPECT_EQ(Do("GET", "/v2/a/b/manifests/1", "", bearer(none)).status, 401);
+  EXPECT_EQ(Do("GET", "/v2/a/b/manifests/1", "", bearer(pull)).status, 404);  // let in
+  // A push with a pull token: 401 insufficient_scope, naming the scope needed.
+  r = Do("POST", "/v2/a/b/blobs/uploads/", "", bearer(pull));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Header(r, "WWW-Authenticate"),
+            R"(Bearer realm="http://127.0.0.1:5000/token",service="reg",)"
+            R"(scope="repository:a/b:pull,push",error="insufficient_scope")");
+  EXPECT_EQ(Do("POST", "/v2/a/b/blobs/uploads/", "", bearer(both)).status, 202);
+  // Mounting from c needs pull on c: both has it; a token for a/b alone does not.
+  EXPECT_EQ(Do("POST", "/v2/a/b/blobs/uploads/?mount=sha256:" + std::string(64, 'a') + "&from=d",
+               "", bearer(both))
+                .status,
+            401);
+  EXPECT_EQ(Do("POST", "/v2/a/b/blobs/uploads/?mount=sha256:" + std::string(64, 'a') + "&from=c",
+               "", bearer(both))
+                .status,
+            202);
+  // A token of another issuer, or for another service, is refused though well signed.
+  TokenClaims c = SomeClaims(std::time(nullptr));
+  c.issuer = "berth-registry";
+  c.audience = "elsewhere";
+  c.access = {{"repository", "a/b", {"pull"}}};
+  auto foreign = SignToken(**key, c);
+  ASSERT_TRUE(foreign);
+  r = Do("GET", "/v2/a/b/manifests/1", "", bearer(*foreign));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(Header(r, "WWW-Authenticate").find("error=\"invalid_token\""), std::string::npos);
+  c.audience = "reg";
+  c.issuer = "someone";
+  foreign = SignToken(**key, c);
+  EXPECT_EQ(Do("GET", "/v2/a/b/manifests/1", "", bearer(*foreign)).status, 401);
+  c.issuer = "berth-registry";
+  foreign = SignToken(**key, c);
+  EXPECT_EQ(Do("GET", "/v2/a/b/manifests/1", "", bearer(*foreign)).status, 404);
+  // Basic credentials are no bearer token.
+  EXPECT_EQ(Do("GET", "/v2/", "", {{"Authorization", "Basic YWxpY2U6czNjcmV0"}}).status, 401);
+}
+
+// Garbage collection.
+
+// Sets the mtime of every file under dir to 3 hours ago: as if pushed long before.
+void Age(const std::string& dir) {
+  auto names = ListDir(dir);
+  if (!names) return;
+  struct timespec t[2];
+  t[0].tv_sec = t[1].tv_sec = ::time(nullptr) - 3 * 3600;
+  t[0].tv_nsec = t[1].tv_nsec = 0;
+  for (const auto& n : *names) {
+    std::string p = dir + "/" + n;
+    struct stat st;
+    if (::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) Age(p);
+    ::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW);
+  }
+}
+
+TEST_F(RegistryTest, GarbageCollection) {
+  std::string shared = PushBlob("a", "shared layer");
+  std::string only1 = PushBlob("a", "layer of one");
+  std::string cfg1 = PushBlob("a", "{\"config\":1}");
+  std::string cfg2 = PushBlob("a", "{\"config\":2}");
+  PushBlob("b", "shared layer");  // the same blob in another repository
+  auto m1 = ImageManifest(cfg1, shared,
+                          R"({"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar",)"
+                          R"("digest":")" +
+                              only1 + R"(","size":1}]})");
+  auto m2 = ImageManifest(cfg2, shared);
+  ASSERT_EQ(Do("PUT", "/v2/a/manifests/one", m1, OciManifestType()).status, 201);
+  ASSERT_EQ(Do("PUT", "/v2/a/manifests/two", m2, OciManifestType()).status, 201);
+  std::string d1 = DigestOf("sha256", m1)->str();
+  std::string d2 = DigestOf("sha256", m2)->str();
+  std::string orphan = PushBlob("b", "pushed, never in a manifest");
+  std::string young = PushBlob("b", "pushed just now");
+  ASSERT_EQ(Do("DELETE", "/v2/a/manifests/" + d1).status, 202);
+  Age(root_ + "/root");
+  // A push in progress: its blob went up hours ago, its manifest comes now (after the mark
+  // would have run): naming the blob refreshes it.
+  std::string late_cfg = PushBlob("c", "{\"late\":1}");
+  std::string late_layer = PushBlob("c", "late layer");
+  Age(root_ + "/root/blobs");
+  auto young_put = Do("POST", "/v2/b/blobs/uploads/?digest=" + young, "pushed just now");
+  ASSERT_EQ(young_put.status, 201);
+  ASSERT_EQ(
+      Do("PUT", "/v2/c/manifests/late", ImageManifest(late_cfg, late_layer), OciManifestType())
+          .status,
+      201);
+
+  GcOptions dry;
+  dry.dry_run = true;
+  auto preview = CollectGarbage(*storage_, dry);
+  ASSERT_TRUE(preview) << preview.error().message();
+  EXPECT_EQ(preview->deleted, 4u);
+  EXPECT_TRUE(PathExists(root_ + "/root/blobs/sha256/" + d1.substr(7)));
+
+  auto stats = CollectGarbage(*storage_, {});
+  ASSERT_TRUE(stats) << stats.error().message();
+  std::vector<std::string> gone = {d1, only1, cfg1, orphan};
+  std::sort(gone.begin(), gone.end());
+  EXPECT_EQ(stats->deleted_digests, gone);
+  EXPECT_EQ(stats->young, 1u);  // "pushed just now"
+  for (const auto& d : gone)
+    EXPECT_FALSE(PathExists(root_ + "/root/blobs/sha256/" + d.substr(7))) << d;
+  // The other image is whole; the blobs of the late push and the young one stay.
+  EXPECT_EQ(Do("GET", "/v2/a/manifests/two").status, 200);
+  for (const auto& d : {cfg2, shared, d2})
+    EXPECT_EQ(Do("GET", "/v2/a/blobs/" + d).status, 200) << d;
+  EXPECT_EQ(Do("GET", "/v2/b/blobs/" + shared).status, 200);
+  EXPECT_EQ(Do("GET", "/v2/b/blobs/" + young).status, 200);
+  EXPECT_EQ(Do("GET", "/v2/c/blobs/" + late_layer).status, 200);
+  EXPECT_EQ(Do("GET", "/v2/b/blobs/" + orphan).status, 404);
+  EXPECT_FALSE(PathExists(root_ + "/root/repositories/b/_blobs/sha256/" + orphan.substr(7)));
+  // Pushed again, a collected blob is back.
+  PushBlob("b", "pushed, never in a manifest");
+  EXPECT_EQ(Do("GET", "/v2/b/blobs/" + orphan).status, 200);
+  // A second collection finds nothing more.
+  auto again = CollectGarbage(*storage_, {});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->deleted, 0u);
+}
+
+TEST_F(RegistryTest, GarbageCollectionPurgesStaleUploadsOnly) {
+  auto fresh = Do("POST", "/v2/a/blobs/uploads/");
+  auto stale = Do("POST", "/v2/a/blobs/uploads/");
+  std::string fresh_id = Header(fresh, "Docker-Upload-UUID");
+  std::string stale_id = Header(stale, "Docker-Upload-UUID");
+  ASSERT_EQ(Do("PATCH", "/v2/a/blobs/uploads/" + stale_id, "abc").status, 202);
+  Age(root_ + "/root/uploads/" + stale_id);
+  GcOptions o;
+  o.upload_expiry_seconds = 3600;
+  auto stats = CollectGarbage(*storage_, o);
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->uploads, 1u);
+  EXPECT_EQ(Do("GET", "/v2/a/blobs/uploads/" + stale_id).status, 404);
+  EXPECT_EQ(Do("GET", "/v2/a/blobs/uploads/" + fresh_id).status, 204);
+}
+
+TEST(Gc, Durations) {
+  int64_t s = 0;
+  EXPECT_TRUE(ParseDuration("90", &s));
+  EXPECT_EQ(s, 90);
+  EXPECT_TRUE(ParseDuration("15m", &s));
+  EXPECT_EQ(s, 900);
+  EXPECT_TRUE(ParseDuration("2h", &s));
+  EXPECT_EQ(s, 7200);
+  EXPECT_TRUE(ParseDuration("7d", &s));
+  EXPECT_EQ(s, 7 * 86400);
+  for (const char* bad : {"", "h", "-1s", "1x", "1.5h", "9999999999h"})
+    EXPECT_FALSE(ParseDuration(bad, &s)) << bad;
+}
+
 }  // namespace berth::registry

@@ -1,6 +1,7 @@
 #include "registry/storage.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -72,6 +73,13 @@ Result<void> WriteDurable(const std::string& path, std::string_view data) {
     return Error::FromErrno(err, "rename into " + path);
   }
   return FsyncDir(dir);
+}
+
+// Sets a blob's mtime to now; false if it is not there. Garbage collection spares blobs
+// refreshed after it started, and every path that comes to rely on a blob (a commit, a mount, a
+// manifest naming it) refreshes it before checking it is there (gc.h).
+bool Refresh(const std::string& path) {
+  return ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) == 0;
 }
 
 bool IsDir(const std::string& path) {
@@ -155,7 +163,7 @@ Result<void> Storage::MountBlob(std::string_view repo, std::string_view from,
                                 const oci::Digest& digest) {
   std::string link = RepoPath(from) + "/_blobs/" + std::string(digest.algorithm()) + "/" +
                      std::string(digest.hex());
-  if (!PathExists(link) || !PathExists(BlobPath(digest)))
+  if (!PathExists(link) || !Refresh(BlobPath(digest)))
     return Error::NotFound("blob unknown to repository " + std::string(from));
   return Link(RepoPath(repo) + "/_blobs/" + std::string(digest.algorithm()) + "/" +
                   std::string(digest.hex()),
@@ -165,7 +173,7 @@ Result<void> Storage::MountBlob(std::string_view repo, std::string_view from,
 Result<void> Storage::PutBlobBytes(std::string_view repo, const oci::Digest& digest,
                                    std::string_view bytes, bool link_blob) {
   std::string path = BlobPath(digest);
-  if (!PathExists(path)) BERTH_TRY(WriteDurable(path, bytes));
+  if (!Refresh(path)) BERTH_TRY(WriteDurable(path, bytes));
   if (link_blob)
     BERTH_TRY(Link(RepoPath(repo) + "/_blobs/" + std::string(digest.algorithm()) + "/" +
                        std::string(digest.hex()),
@@ -241,6 +249,7 @@ Result<void> Storage::CommitUpload(std::string_view repo, std::string_view id,
     std::string data = dir + "/data";
     if (::rename(data.c_str(), path.c_str()) < 0)
       return Error::FromErrno(errno, "rename into " + path);
+    (void)Refresh(path);
     BERTH_TRY(FsyncDir(Parent(path)));
   }
   BERTH_TRY(Link(RepoPath(repo) + "/_blobs/" + std::string(digest.algorithm()) + "/" +
@@ -278,14 +287,16 @@ Result<PutManifestResult> Storage::PutManifest(std::string_view repo, std::strin
   if (oci::IsManifest(type)) {
     if (!m.contains("config")) return Error::InvalidArgument("manifest has no config");
     oci::Digest c = BERTH_TRY(DescriptorDigest(m["config"]));
-    if (!PathExists(rp + "/_blobs/" + std::string(c.algorithm()) + "/" + std::string(c.hex())))
+    if (!PathExists(rp + "/_blobs/" + std::string(c.algorithm()) + "/" + std::string(c.hex())) ||
+        !Refresh(BlobPath(c)))
       return missing(c);
     if (!m.contains("layers") || !m["layers"].is_array())
       return Error::InvalidArgument("manifest has no layers array");
     for (const auto& l : m["layers"]) {
       oci::Digest d = BERTH_TRY(DescriptorDigest(l));
       if (oci::IsNondistributableLayer(StringField(l, "mediaType"))) continue;
-      if (!PathExists(rp + "/_blobs/" + std::string(d.algorithm()) + "/" + std::string(d.hex())))
+      if (!PathExists(rp + "/_blobs/" + std::string(d.algorithm()) + "/" + std::string(d.hex())) ||
+          !Refresh(BlobPath(d)))
         return missing(d);
     }
   } else {
@@ -294,7 +305,8 @@ Result<PutManifestResult> Storage::PutManifest(std::string_view repo, std::strin
     for (const auto& c : m["manifests"]) {
       oci::Digest d = BERTH_TRY(DescriptorDigest(c));
       if (!PathExists(rp + "/_manifests/" + std::string(d.algorithm()) + "/" +
-                      std::string(d.hex())))
+                      std::string(d.hex())) ||
+          !Refresh(BlobPath(d)))
         return missing(d);
     }
   }

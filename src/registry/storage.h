@@ -17,6 +17,8 @@
 // storage's directories cannot collide with a nested repository ("a/_tags" is not a name).
 // A blob reaches blobs/ only by rename(2) of a file whose digest was checked; files that
 // readers see are never rewritten in place (tags are replaced by rename).
+// A blob's mtime is refreshed whenever something comes to rely on it (commit, mount, a
+// manifest naming it): garbage collection (gc.h) spares blobs refreshed after it started.
 //
 // Errors, by the spec's codes the HTTP layer maps them to:
 //   NotFound            BLOB_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UPLOAD_UNKNOWN, NAME_UNKNOWN

@@ -135,6 +135,53 @@ put_blob() {
   fi
 }
 
+@test "bearer tokens: the registry's own token endpoint, for curl and skopeo" {
+  command -v htpasswd >/dev/null || skip "no htpasswd (apache2-utils)"
+  htpasswd -B -b -c "$TEST_DIR/htpasswd" alice s3cret 2>/dev/null
+  start_registry --htpasswd "$TEST_DIR/htpasswd" --token-realm /token --token-service reg
+  run -0 curl -si "$URL/v2/tok/bb/manifests/1"
+  assert_contains "$output" "HTTP/1.1 401"
+  assert_contains "$output" "WWW-Authenticate: Bearer realm=\"$URL/token\",service=\"reg\",scope=\"repository:tok/bb:pull\""
+  # The token endpoint wants alice's password.
+  run -0 curl -s -o /dev/null -w '%{http_code}' "$URL/token?service=reg&scope=repository:tok/bb:pull"
+  assert_eq "$output" 401
+  run -0 curl -s -o /dev/null -w '%{http_code}' -u alice:wrong "$URL/token?service=reg"
+  assert_eq "$output" 401
+  run -0 curl -sf -u alice:s3cret "$URL/token?service=reg&scope=repository:tok/bb:pull"
+  local pull
+  pull=$(jq -r .token <<<"$output")
+  assert_eq "$(jq -r .access_token <<<"$output")" "$pull"
+  assert_eq "$(jq -r .expires_in <<<"$output")" 300
+  # Its claims: ES256, the service as audience, pull on tok/bb only.
+  local claims
+  claims=$(cut -d. -f2 <<<"$pull" | tr '_-' '/+')
+  while ((${#claims} % 4)); do claims+="="; done
+  claims=$(base64 -d <<<"$claims")
+  assert_eq "$(jq -r .aud <<<"$claims")" reg
+  assert_eq "$(jq -c .access <<<"$claims")" '[{"actions":["pull"],"name":"tok/bb","type":"repository"}]'
+  run -0 curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $pull" "$URL/v2/tok/bb/manifests/1"
+  assert_eq "$output" 404
+  # A pull token does not push: 401 insufficient_scope.
+  run -0 curl -si -X POST -H "Authorization: Bearer $pull" "$URL/v2/tok/bb/blobs/uploads/"
+  assert_contains "$output" "HTTP/1.1 401"
+  assert_contains "$output" 'error="insufficient_scope"'
+  # A forged signature is refused.
+  run -0 curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${pull%.*}.AAAA" "$URL/v2/tok/bb/manifests/1"
+  assert_eq "$output" 401
+  if command -v skopeo >/dev/null && command -v umoci >/dev/null; then
+    oci_layout "$TEST_DIR/oci" bb
+    run -1 skopeo copy --dest-tls-verify=false --dest-creds alice:wrong \
+      "oci:$TEST_DIR/oci:bb" "docker://$REG/tok/bb:1"
+    run -0 skopeo copy --dest-tls-verify=false --dest-creds alice:s3cret \
+      "oci:$TEST_DIR/oci:bb" "docker://$REG/tok/bb:1"
+    run -0 skopeo copy --src-tls-verify=false --src-creds alice:s3cret \
+      "docker://$REG/tok/bb:1" "oci:$TEST_DIR/back:bb"
+    run -0 skopeo inspect --tls-verify=false --creds alice:s3cret "docker://$REG/tok/bb:1"
+    assert_eq "$(jq -r '.RepoTags[0]' <<<"$output")" 1
+    run -1 skopeo inspect --tls-verify=false "docker://$REG/tok/bb:1"
+  fi
+}
+
 @test "hostile requests are refused and the registry keeps serving" {
   start_registry
   echo data >"$TEST_DIR/f"
