@@ -182,6 +182,50 @@ put_blob() {
   fi
 }
 
+@test "gc while serving: a deleted image's blobs go, the image sharing its layers stays whole" {
+  command -v skopeo >/dev/null || skip "no skopeo"
+  oci_layout "$TEST_DIR/oci" one
+  # two: one's busybox layer, a config of its own and a second layer.
+  umoci config --image "$TEST_DIR/oci:one" --tag two --config.cmd ls >/dev/null
+  echo extra >"$TEST_DIR/extra"
+  umoci insert --image "$TEST_DIR/oci:two" "$TEST_DIR/extra" /extra >/dev/null
+  local m1 m2 c1
+  m1=$(jq -r '.manifests[] | select(.annotations."org.opencontainers.image.ref.name"=="one") | .digest' "$TEST_DIR/oci/index.json")
+  m2=$(jq -r '.manifests[] | select(.annotations."org.opencontainers.image.ref.name"=="two") | .digest' "$TEST_DIR/oci/index.json")
+  c1=$(jq -r .config.digest "$TEST_DIR/oci/blobs/sha256/${m1#sha256:}")
+  start_registry
+  run -0 skopeo copy --dest-tls-verify=false "oci:$TEST_DIR/oci:one" "docker://$REG/gc/one:1"
+  run -0 skopeo copy --dest-tls-verify=false "oci:$TEST_DIR/oci:two" "docker://$REG/gc/two:1"
+  run -0 bash -c "ls '$ROOT/blobs/sha256' | wc -l"
+  assert_eq "$output" 6  # 2 manifests, 2 configs, 2 layers (busybox shared)
+  run -0 skopeo delete --tls-verify=false "docker://$REG/gc/one:1"
+  # Everything was pushed long ago as far as the grace period is concerned.
+  find "$ROOT/blobs" -type f -exec touch -d '3 hours ago' {} +
+  run -0 "$BERTH" registry gc --root "$ROOT" --dry-run
+  assert_contains "$output" "would delete $m1"
+  run -0 bash -c "ls '$ROOT/blobs/sha256' | wc -l"
+  assert_eq "$output" 6
+  run -0 "$BERTH" registry gc --root "$ROOT"
+  assert_contains "$output" "deleted $m1"
+  assert_contains "$output" "deleted $c1"
+  assert_contains "$output" "deleted 2 blobs"
+  [[ ! -e $ROOT/blobs/sha256/${m1#sha256:} && ! -e $ROOT/blobs/sha256/${c1#sha256:} ]]
+  run -0 bash -c "ls '$ROOT/blobs/sha256' | wc -l"
+  assert_eq "$output" 4
+  # The registry served on: two pulls whole, with the layer it shared with one.
+  run -0 skopeo copy --src-tls-verify=false "docker://$REG/gc/two:1" "oci:$TEST_DIR/back:two"
+  assert_eq "$(jq -r '.manifests[0].digest' "$TEST_DIR/back/index.json")" "$m2"
+  local l
+  for l in $(jq -r '.layers[].digest, .config.digest' "$TEST_DIR/oci/blobs/sha256/${m2#sha256:}"); do
+    run -0 cmp "$TEST_DIR/oci/blobs/sha256/${l#sha256:}" "$TEST_DIR/back/blobs/sha256/${l#sha256:}"
+  done
+  run -1 skopeo inspect --tls-verify=false "docker://$REG/gc/one:1"
+  # one pushed again: whole again.
+  run -0 skopeo copy --dest-tls-verify=false "oci:$TEST_DIR/oci:one" "docker://$REG/gc/one:1"
+  run -0 skopeo copy --src-tls-verify=false "docker://$REG/gc/one:1" "oci:$TEST_DIR/back:one"
+  stop_registry
+}
+
 @test "hostile requests are refused and the registry keeps serving" {
   start_registry
   echo data >"$TEST_DIR/f"
