@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# docker pull through berthd (POST /images/create?fromImage=) from `berth registry serve` and
+# from Debian's docker-registry: the image and its layers, run, layers already present, by
+# digest, `docker run` of an absent image, a blob with the wrong digest, a missing tag.
+
+load client_helpers
+
+setup() { client_setup; }
+teardown() { client_teardown; }
+
+@test "docker pull from berth registry: id, layers, run, layers already present" {
+  make_layout
+  start_berth_registry reg
+  push_layout bb "$REG/tests/bb:1"
+  push_layout bb2 "$REG/tests/bb:2"
+  local id
+  id=$(config_digest "$REG/tests/bb:1")
+  run -0 docker pull "$REG/tests/bb:1"
+  assert_contains "$output" "1: Pulling from tests/bb"
+  assert_contains "$output" "Pull complete"
+  assert_contains "$output" "Status: Downloaded newer image for $REG/tests/bb:1"
+  run -0 docker inspect -f '{{.Id}} {{len .RootFS.Layers}}' "$REG/tests/bb:1"
+  assert_eq "$output" "$id 2"
+  run -0 docker run --rm "$REG/tests/bb:1" /bin/busybox cat /etc/one
+  assert_eq "$output" one
+  # Again: nothing to fetch.
+  run -0 docker pull "$REG/tests/bb:1"
+  assert_contains "$output" "Status: Image is up to date for $REG/tests/bb:1"
+  # An image over the same base: its two lower layers are there already.
+  run -0 docker pull "$REG/tests/bb:2"
+  [[ $(grep -c "Already exists" <<<"$output") == 2 ]] || fail "two layers present: $output"
+  [[ $(grep -c "Pull complete" <<<"$output") == 1 ]] || fail "one layer fetched: $output"
+  run -0 docker run --rm "$REG/tests/bb:2" /bin/busybox wc -c /etc/two
+  assert_contains "$output" "200000 /etc/two"
+  run -0 docker inspect -f '{{.Id}}' "$REG/tests/bb:2"
+  assert_eq "$output" "$(config_digest "$REG/tests/bb:2")"
+}
+
+@test "docker pull by digest, and docker run of an absent image pulls it" {
+  make_layout
+  start_berth_registry reg
+  push_layout bb "$REG/tests/bb:1"
+  local digest id
+  digest="sha256:$(skopeo inspect --tls-verify=false --raw "docker://$REG/tests/bb:1" | sha256sum | cut -d' ' -f1)"
+  id=$(config_digest "$REG/tests/bb:1")
+  run -0 docker pull "$REG/tests/bb@$digest"
+  assert_contains "$output" "Digest: $digest"
+  run -0 docker inspect -f '{{.Id}}' "$REG/tests/bb@$digest"
+  assert_eq "$output" "$id"
+  run -0 docker rmi "$REG/tests/bb@$digest"
+  # The CLI's path: create → 404 "No such image" → pull → create.
+  run -0 docker run --rm "$REG/tests/bb:1" /bin/busybox echo ran
+  assert_contains "$output" "Unable to find image '$REG/tests/bb:1' locally"
+  assert_contains "$output" "Status: Downloaded newer image for $REG/tests/bb:1"
+  [[ ${lines[-1]} == ran ]] || fail "last line: ${lines[-1]}"
+  run -0 docker inspect -f '{{.Id}}' "$REG/tests/bb:1"
+  assert_eq "$output" "$id"
+  # berth run does the same.
+  run -0 docker rmi "$REG/tests/bb:1"
+  run -0 berth run --rm "$REG/tests/bb:1" /bin/busybox echo ran
+  [[ ${lines[-1]} == ran ]] || fail "berth run: $output"
+}
+
+@test "a blob with the wrong digest: the pull fails and nothing is stored" {
+  make_layout
+  start_berth_registry reg
+  push_layout bb "$REG/tests/bb:1"
+  # Alter the larger layer in the registry's storage (same size, one byte changed).
+  local layer f
+  layer=$(skopeo inspect --tls-verify=false --raw "docker://$REG/tests/bb:1" |
+    jq -r '.layers | max_by(.size) | .digest')
+  f=$TEST_DIR/reg/blobs/sha256/${layer#sha256:}
+  [[ -f $f ]] || fail "no blob file $f"
+  printf '\xff' | dd of="$f" bs=1 seek=5000 conv=notrunc status=none
+  local before
+  before=$(ls "$ROOT/blobs/sha256" 2>/dev/null | sort)
+  run -1 docker pull "$REG/tests/bb:1"
+  assert_contains "$output" "filesystem layer verification failed for digest $layer"
+  run -0 docker images -q
+  assert_eq "$output" ""
+  assert_eq "$(ls "$ROOT/blobs/sha256" 2>/dev/null | sort)" "$before"
+  [[ ! -e $ROOT/blobs/sha256/${layer#sha256:} ]] || fail "the altered blob was stored"
+  # No unpacked layer is left (the snapshotter's extract- directories).
+  run -0 bash -c "find '$ROOT' -maxdepth 3 -name 'extract-*' | wc -l"
+  assert_eq "$output" 0
+}
+
+@test "a missing tag or repository: Docker's messages" {
+  make_layout
+  start_berth_registry reg
+  push_layout bb "$REG/tests/bb:1"
+  run -1 docker pull "$REG/tests/bb:nope"
+  assert_contains "$output" "manifest for $REG/tests/bb:nope not found: manifest unknown"
+  run -1 docker pull "$REG/tests/none:1"
+  assert_contains "$output" "manifest unknown"
+  # An unreachable registry.
+  local port
+  port=$(free_port)
+  run -1 docker pull "127.0.0.1:$port/x:1"
+  assert_contains "$output" "127.0.0.1:$port"
+}
+
+@test "docker pull from Debian's docker-registry" {
+  make_layout
+  start_docker_registry dreg
+  push_layout bb "$DREG/tests/bb:1"
+  push_layout bb2 "$DREG/tests/bb:2"
+  run -0 docker pull "$DREG/tests/bb:2"
+  assert_contains "$output" "Status: Downloaded newer image for $DREG/tests/bb:2"
+  run -0 docker inspect -f '{{.Id}} {{len .RootFS.Layers}}' "$DREG/tests/bb:2"
+  assert_eq "$output" "$(config_digest "$DREG/tests/bb:2") 3"
+  run -0 docker pull "$DREG/tests/bb:1"
+  [[ $(grep -c "Already exists" <<<"$output") == 2 ]] || fail "two layers present: $output"
+  run -0 docker run --rm "$DREG/tests/bb:1" /bin/busybox cat /etc/one
+  assert_eq "$output" one
+  run -1 docker pull "$DREG/tests/bb:nope"
+  assert_contains "$output" "manifest unknown"
+}
