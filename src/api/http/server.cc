@@ -55,14 +55,21 @@ class ParserBodyReader : public BodyReader {
       net::write(stream_, net::buffer(kContinue.data(), kContinue.size()), ec);
       if (ec) return Error::Unavailable("write 100 Continue: " + ec.message());
     }
+    if (!failed_.empty()) return Error::Unavailable(failed_);
     while (!parser_.is_done()) {
       parser_.get().body().data = buf;
       parser_.get().body().size = n;
       error_code ec;
       http::read(stream_, buffer_, parser_, ec);
       if (ec == http::error::need_buffer) ec = {};
-      if (ec) return Error::Unavailable("read request body: " + ec.message());
       size_t got = n - parser_.get().body().size;
+      if (ec) {
+        failed_ = "read request body: " + ec.message();
+        // The bytes that came before the error still count (a registry upload keeps them
+        // for the client to resume): the error is returned by the next call.
+        if (got > 0) return got;
+        return Error::Unavailable(failed_);
+      }
       if (got > 0) return got;
     }
     return size_t{0};
@@ -73,6 +80,7 @@ class ParserBodyReader : public BodyReader {
   beast::flat_buffer& buffer_;
   Parser& parser_;
   bool expect_continue_;
+  std::string failed_;  // the error that ended the body, once seen
 };
 
 // Writes a body whose length was announced in Content-Length.
