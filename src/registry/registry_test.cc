@@ -3,6 +3,8 @@
 #include <crypt.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -464,11 +466,18 @@ TEST(Token, Rs256FromPemAndPublicKeyOnly) {
   char tmpl[] = "/tmp/token_test.XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  ASSERT_EQ(std::system(("openssl genrsa -out " + dir + "/rsa.pem 2048 2>/dev/null && " +
-                         "openssl rsa -in " + dir + "/rsa.pem -pubout -out " + dir +
-                         "/rsa.pub 2>/dev/null")
-                            .c_str()),
-            0);
+  {
+    EVP_PKEY* rsa = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+    ASSERT_NE(rsa, nullptr);
+    FILE* f = std::fopen((dir + "/rsa.pem").c_str(), "w");
+    FILE* g = std::fopen((dir + "/rsa.pub").c_str(), "w");
+    ASSERT_TRUE(f && g);
+    EXPECT_EQ(PEM_write_PrivateKey(f, rsa, nullptr, nullptr, 0, nullptr, nullptr), 1);
+    EXPECT_EQ(PEM_write_PUBKEY(g, rsa), 1);
+    std::fclose(f);
+    std::fclose(g);
+    EVP_PKEY_free(rsa);
+  }
   auto key = TokenKey::Load(dir + "/rsa.pem");
   auto pub = TokenKey::Load(dir + "/rsa.pub");
   ASSERT_TRUE(WriteFile(dir + "/junk.pem", "not a key"));

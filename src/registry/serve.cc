@@ -19,6 +19,7 @@
 #include "registry/gc.h"
 #include "registry/registry.h"
 #include "registry/storage.h"
+#include "registry/tls.h"
 #include "registry/token.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -34,6 +35,8 @@ const char kUsage[] =
     "                           port 0 picks a free one)\n"
     "      --root string        Directory of the registry's storage (default\n"
     "                           \"/var/lib/berth-registry\")\n"
+    "      --tls-cert string    Serve HTTPS with this PEM certificate (chain, leaf first)\n"
+    "      --tls-key string     The PEM private key of --tls-cert\n"
     "      --htpasswd string    Require basic auth against this htpasswd file (bcrypt entries,\n"
     "                           htpasswd -B)\n"
     "      --token-realm string Require bearer tokens (Docker's token spec); clients get them\n"
@@ -75,6 +78,8 @@ struct Flags {
   std::string token_expiry = "300";
   std::string gc_interval = "0";
   std::string gc_grace = "2h";
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // Parses --flag value and --flag=value; returns false (after printing why) on a bad argument.
@@ -93,7 +98,9 @@ bool ParseFlags(const std::vector<std::string>& args, Flags* f) {
                   {"token-key", &f->token_key},
                   {"token-expiry", &f->token_expiry},
                   {"gc-interval", &f->gc_interval},
-                  {"gc-grace", &f->gc_grace}};
+                  {"gc-grace", &f->gc_grace},
+                  {"tls-cert", &f->tls_cert},
+                  {"tls-key", &f->tls_key}};
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     bool matched = false;
@@ -154,6 +161,7 @@ Result<std::unique_ptr<Authorizer>> MakeAuthorizer(const Flags& flags) {
   o.realm = flags.token_realm;
   o.service = flags.token_service;
   o.issuer = flags.token_issuer;
+  o.tls = !flags.tls_cert.empty();
   char* end = nullptr;
   long long expiry = std::strtoll(flags.token_expiry.c_str(), &end, 10);
   if (flags.token_expiry.empty() || *end || expiry <= 0 || expiry > 86400)
@@ -221,8 +229,21 @@ int Serve(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    std::fprintf(stderr, "--tls-cert and --tls-key go together\n");
+    return 125;
+  }
   api::Server server(router, Registry::ServerOptions());
-  auto bound = server.ListenTcp(host, port);
+  std::unique_ptr<TlsFront> tls;
+  if (!flags.tls_cert.empty()) {
+    auto t = TlsFront::Create(flags.tls_cert, flags.tls_key);
+    if (!t) {
+      std::fprintf(stderr, "%s\n", t.error().message().c_str());
+      return 1;
+    }
+    tls = std::move(*t);
+  }
+  auto bound = tls ? tls->Listen(host, port) : server.ListenTcp(host, port);
   if (!bound) {
     std::fprintf(stderr, "%s\n", bound.error().message().c_str());
     return 1;
@@ -234,6 +255,7 @@ int Serve(const std::vector<std::string>& args) {
   std::fflush(stdout);
   logger.Info({{"root", flags.root},
                {"addr", where},
+               {"tls", tls ? "yes" : "no"},
                {"auth", !flags.token_realm.empty() ? "token"
                         : !flags.htpasswd.empty()  ? "htpasswd"
                                                    : "none"}},
@@ -260,9 +282,13 @@ int Serve(const std::vector<std::string>& args) {
     int sig = 0;
     sigwait(&sigs, &sig);
     logger.Info("received signal {}, shutting down", sig);
+    if (tls) tls->Stop();
     server.Stop();
   });
-  server.Serve();
+  if (tls)
+    tls->Serve(server);
+  else
+    server.Serve();
   waiter.join();
   {
     std::lock_guard<std::mutex> lock(gc_mu);

@@ -47,6 +47,10 @@ class Server {
   void Serve();
   /// Thread-safe and async-signal-safe: makes Serve() return.
   void Stop();
+  /// Serves one connection accepted elsewhere (the plaintext end of a TLS front's socketpair)
+  /// on a thread of its own, as Serve() does its own; takes fd and closes it at the end.
+  /// Thread-safe. Defined in serve_connection.cc.
+  void ServeConnection(int fd);
   size_t active_connections() const { return active_.load(); }
 
  private:
