@@ -588,6 +588,18 @@ TEST_F(RegistryTest, BearerTokenFlow) {
   c.issuer = "berth-registry";
   foreign = SignToken(**key, c);
   EXPECT_EQ(Do("GET", "/v2/a/b/manifests/1", "", bearer(*foreign)).status, 404);
+  // The OAuth2 form (containerd's first try): password grants only.
+  r = Do("POST", "/token",
+         "grant_type=password&username=alice&password=s3cret&service=reg"
+         "&scope=repository%3Aa%2Fb%3Apull+repository:c:pull");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto oauth = json::parse(r.body);
+  EXPECT_EQ(oauth["token_type"], "Bearer");
+  std::string posted = oauth["access_token"].get<std::string>();
+  EXPECT_EQ(Do("GET", "/v2/c/manifests/1", "", bearer(posted)).status, 404);
+  EXPECT_EQ(Do("POST", "/token", "grant_type=password&username=alice&password=x").status, 401);
+  EXPECT_EQ(Do("POST", "/token", "grant_type=refresh_token&refresh_token=x").status, 400);
+  EXPECT_EQ(Do("PUT", "/token").status, 405);
   // Basic credentials are no bearer token.
   EXPECT_EQ(Do("GET", "/v2/", "", {{"Authorization", "Basic YWxpY2U6czNjcmV0"}}).status, 401);
 }

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "api/http/router.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/sha256.h"
@@ -390,12 +391,40 @@ api::Response TokenAuthorizer::IssueToken(const api::Request& req) {
     json e = {{"code", code}, {"message", message}, {"detail", nullptr}};
     return api::JsonResponse(status, json{{"errors", json::array({e})}}.dump());
   };
-  if (req.method != "GET" && req.method != "HEAD")
-    return error(405, "UNSUPPORTED", "the token endpoint takes GET");
-  std::string service = req.Query("service");
+  // GET with Basic credentials (Docker's token spec), or POST of a form with
+  // grant_type=password (its OAuth2 flavour, which containerd tries first).
+  api::Request form;
+  bool oauth = req.method == "POST";
+  if (oauth) {
+    std::string body = req.body;
+    if (req.body_stream) {
+      char buf[4096];
+      for (;;) {
+        auto n = req.body_stream->Read(buf, sizeof buf);
+        if (!n) return error(400, "DENIED", n.error().message());
+        if (*n == 0) break;
+        body.append(buf, *n);
+        if (body.size() > (64u << 10)) return error(413, "SIZE_INVALID", "form too large");
+      }
+    }
+    if (!api::Router::ParseTarget("/token?" + body, &form))
+      return error(400, "DENIED", "malformed form");
+    if (form.Query("grant_type") != "password")
+      return error(400, "unsupported_grant_type", "only grant_type=password is supported");
+  } else if (req.method != "GET" && req.method != "HEAD") {
+    return error(405, "UNSUPPORTED", "the token endpoint takes GET or POST");
+  }
+  const api::Request& params = oauth ? form : req;
+  std::string service = params.Query("service");
   if (!service.empty() && service != options_.service)
     return error(400, "DENIED", "unknown service \"" + service + "\"");
-  auto user = users_->Authenticate(req);
+  Result<std::string> user = Error::PermissionDenied("authentication required");
+  if (oauth) {
+    if (users_->Check(form.Query("username"), form.Query("password")))
+      user = form.Query("username");
+  } else {
+    user = users_->Authenticate(req);
+  }
   if (!user) {
     api::Response r = error(401, "UNAUTHORIZED", "authentication required");
     r.Header("WWW-Authenticate", "Basic realm=" + Quote(options_.service));
@@ -408,7 +437,7 @@ api::Response TokenAuthorizer::IssueToken(const api::Request& req) {
   c.issued_at = std::time(nullptr);
   c.not_before = c.issued_at;
   c.expires_at = c.issued_at + options_.expires_in;
-  auto [begin, end] = req.query.equal_range("scope");
+  auto [begin, end] = params.query.equal_range("scope");
   for (auto it = begin; it != end; ++it) {
     for (const auto& text : Split(it->second, ' ', true)) {
       auto s = ParseScope(text);
@@ -428,6 +457,13 @@ api::Response TokenAuthorizer::IssueToken(const api::Request& req) {
     return error(500, "UNKNOWN", token.error().message());
   }
   logger.Debug({{"user", *user}}, "issued a token");
+  if (oauth) {
+    json body = {{"access_token", *token},
+                 {"expires_in", options_.expires_in},
+                 {"issued_at", NowRfc3339()},
+                 {"token_type", "Bearer"}};
+    return api::JsonResponse(200, body.dump());
+  }
   json body = {{"token", *token},
                {"access_token", *token},
                {"expires_in", options_.expires_in},
