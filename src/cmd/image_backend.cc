@@ -4,6 +4,8 @@
 
 #include "distribution/manifest.h"
 #include "distribution/pull.h"
+#include "distribution/push.h"
+#include "distribution/registry_client.h"
 
 namespace berth::cmd {
 namespace {
@@ -99,10 +101,41 @@ Result<void> DaemonImages::PullImage(
   if (!request.platform.empty())
     pr.platform = BERTH_TRY(distribution::ParsePlatform(request.platform));
   pr.registry.credentials = BERTH_TRY(distribution::DecodeRegistryAuth(request.registry_auth));
+  pr.registry.insecure_registries = insecure_registries_;
   BERTH_TRY(distribution::Pull(*service_, pr, [&](const distribution::PullEvent& e) {
     progress({e.id, e.status, e.current, e.total, e.detail});
   }));
   return {};
+}
+
+Result<void> DaemonImages::PushImage(
+    const routes::PushRequest& request,
+    const std::function<void(const routes::PushMessage&)>& progress) {
+  distribution::PushRequest pr;
+  pr.reference = request.tag.empty() ? request.name : request.name + ":" + request.tag;
+  pr.registry.credentials = BERTH_TRY(distribution::DecodeRegistryAuth(request.registry_auth));
+  pr.registry.insecure_registries = insecure_registries_;
+  BERTH_TRY(distribution::Push(*service_, pr, [&](const distribution::PushEvent& e) {
+    progress({e.id, e.status, e.current, e.total, e.detail, e.aux_tag, e.aux_digest, e.aux_size});
+  }));
+  return {};
+}
+
+Result<std::string> DaemonImages::Login(const routes::AuthRequest& request) {
+  // "http://127.0.0.1:5000/v2/", "127.0.0.1:5000", "https://index.docker.io/v1/" → the domain.
+  std::string address = request.server_address;
+  if (auto scheme = address.find("://"); scheme != std::string::npos)
+    address = address.substr(scheme + 3);
+  address = address.substr(0, address.find('/'));
+  if (address.empty() || address == "index.docker.io") address = "docker.io";
+  distribution::RegistryOptions o;
+  o.credentials.username = request.username;
+  o.credentials.password = request.password;
+  o.credentials.identity_token = request.identity_token;
+  o.insecure_registries = insecure_registries_;
+  auto reg = BERTH_TRY(distribution::RegistryClient::Create(address, "", o));
+  BERTH_TRY(reg->Ping());
+  return std::string();
 }
 
 Result<std::pair<std::vector<routes::ImageDeleteItem>, int64_t>> DaemonImages::PruneImages(

@@ -34,9 +34,20 @@ class DaemonImages : public api::routes::ImageBackend {
   Result<void> PullImage(
       const api::routes::PullRequest& request,
       const std::function<void(const api::routes::PullMessage&)>& progress) override;
+  /// Over distribution::Push.
+  Result<void> PushImage(
+      const api::routes::PushRequest& request,
+      const std::function<void(const api::routes::PushMessage&)>& progress) override;
+  /// GET /v2/ of the registry with the credentials (the WWW-Authenticate flow).
+  Result<std::string> Login(const api::routes::AuthRequest& request) override;
+  /// host[:port] of registries spoken to over plain HTTP besides loopback ones.
+  void SetInsecureRegistries(std::vector<std::string> registries) {
+    insecure_registries_ = std::move(registries);
+  }
 
  private:
   image::ImageService* service_;
+  std::vector<std::string> insecure_registries_;
 };
 
 }  // namespace berth::cmd

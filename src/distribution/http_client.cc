@@ -5,9 +5,11 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <limits>
@@ -38,21 +40,50 @@ class BeastResponse final : public HttpResponse {
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
-    http::request<http::string_body> req{http::string_to_verb(r.method), r.url.target, 11};
-    req.set(http::field::host, r.url.Authority());
-    req.set(http::field::user_agent, "berth/0.1.0");
-    for (const auto& [k, v] : r.headers) req.set(k, v);
-    if (!r.body.empty() || r.method == "POST" || r.method == "PUT") {
-      req.body() = r.body;
-      req.prepare_payload();
+    if (r.body_source) {
+      BERTH_TRY(SendStreamed(r));
+    } else {
+      http::request<http::string_body> req{http::string_to_verb(r.method), r.url.target, 11};
+      req.set(http::field::host, r.url.Authority());
+      req.set(http::field::user_agent, "berth/0.1.0");
+      for (const auto& [k, v] : r.headers) req.set(k, v);
+      if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+        req.body() = r.body;
+        req.prepare_payload();
+      }
+      http::write(socket_, req, ec);
+      if (ec) return Error::Unavailable(what_ + ": " + ec.message());
     }
-    http::write(socket_, req, ec);
-    if (ec) return Error::Unavailable(what_ + ": " + ec.message());
     buffer_.reserve(64 << 10);
     parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     if (r.method == "HEAD") parser_.skip(true);
     http::read_header(socket_, buffer_, parser_, ec);
     if (ec) return Error::Unavailable(what_ + ": " + ec.message());
+    return {};
+  }
+
+  // The headers with Content-Length, then body_length bytes of body_source as they come.
+  Result<void> SendStreamed(const HttpRequest& r) {
+    boost::system::error_code ec;
+    http::request<http::empty_body> req{http::string_to_verb(r.method), r.url.target, 11};
+    req.set(http::field::host, r.url.Authority());
+    req.set(http::field::user_agent, "berth/0.1.0");
+    for (const auto& [k, v] : r.headers) req.set(k, v);
+    req.content_length(static_cast<uint64_t>(r.body_length));
+    http::request_serializer<http::empty_body> sr{req};
+    http::write_header(socket_, sr, ec);
+    if (ec) return Error::Unavailable(what_ + ": " + ec.message());
+    std::string buf(256 << 10, '\0');
+    int64_t left = r.body_length;
+    while (left > 0) {
+      size_t want = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(buf.size())));
+      size_t n = BERTH_TRY(r.body_source(buf.data(), want));
+      if (n == 0)
+        return Error::DataLoss(what_ + ": the body ended " + std::to_string(left) + " bytes early");
+      asio::write(socket_, asio::buffer(buf.data(), n), ec);
+      if (ec) return Error::Unavailable(what_ + ": " + ec.message());
+      left -= static_cast<int64_t>(n);
+    }
     return {};
   }
 

@@ -11,6 +11,7 @@
 // URL in the message.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,10 @@ struct HttpRequest {
   Url url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  /// A body streamed instead of body: body_length bytes read from body_source (a blob sent
+  /// from its file without holding it in memory). Sent with Content-Length.
+  std::function<Result<size_t>(char*, size_t)> body_source;
+  int64_t body_length = 0;
   /// The longest a read or a connect may wait before the request fails (a registry that
   /// stops sending).
   std::chrono::seconds timeout{60};

@@ -72,13 +72,15 @@ std::string RegistryErrorText(int status, std::string_view body) {
 
 Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(const std::string& domain,
                                                                const std::string& repository,
-                                                               const RegistryOptions& options) {
+                                                               const RegistryOptions& options,
+                                                               const std::string& actions) {
   std::string host = domain == "docker.io" ? "registry-1.docker.io" : domain;
   bool insecure = IsLoopbackHost(host) ||
                   std::find(options.insecure_registries.begin(), options.insecure_registries.end(),
                             host) != options.insecure_registries.end();
   Url base = BERTH_TRY(ParseUrl((insecure ? "http://" : "https://") + host + "/"));
-  return std::unique_ptr<RegistryClient>(new RegistryClient(std::move(base), repository, options));
+  return std::unique_ptr<RegistryClient>(
+      new RegistryClient(std::move(base), repository, options, actions));
 }
 
 std::string RegistryClient::CurrentAuthorization() {
@@ -96,8 +98,13 @@ Result<std::string> RegistryClient::Authorize(const std::vector<Challenge>& chal
   }
   if (bearer) {
     if (!creds.registry_token.empty()) return "Bearer " + creds.registry_token;
-    std::string scope = "repository:" + repository_ + ":pull";
-    Url token_url = BERTH_TRY(ParseUrl(BERTH_TRY(TokenUrl(*bearer, {scope}))));
+    std::vector<std::string> scopes;
+    if (!repository_.empty()) scopes.push_back("repository:" + repository_ + ":" + actions_);
+    {
+      std::lock_guard lock(mu_);
+      scopes.insert(scopes.end(), extra_scopes_.begin(), extra_scopes_.end());
+    }
+    Url token_url = BERTH_TRY(ParseUrl(BERTH_TRY(TokenUrl(*bearer, scopes))));
     HttpRequest req{.method = "GET", .url = token_url};
     if (!creds.identity_token.empty()) {
       // OAuth2 refresh-token grant (Docker's token spec, oauth.md).
@@ -114,6 +121,8 @@ Result<std::string> RegistryClient::Authorize(const std::vector<Challenge>& chal
     auto res = BERTH_TRY(HttpSend(req));
     std::string body = BERTH_TRY(res->ReadAll(1u << 20));
     if (res->status() != 200) {
+      if (res->status() == 401 && !creds.username.empty())
+        return Error::PermissionDenied("unauthorized: incorrect username or password");
       if (res->status() == 401 || res->status() == 403)
         return Error::PermissionDenied("unauthorized: " + RegistryErrorText(res->status(), body));
       return Error::Unavailable("get token from " + token_url.Authority() + ": " +
@@ -132,17 +141,23 @@ Result<std::string> RegistryClient::Authorize(const std::vector<Challenge>& chal
 Result<std::unique_ptr<HttpResponse>> RegistryClient::Do(
     const std::string& method, const std::string& target,
     std::vector<std::pair<std::string, std::string>> headers) {
-  Url url = base_;
-  url.target = target;
+  HttpRequest req{.method = method, .url = base_, .headers = std::move(headers)};
+  req.url.target = target;
+  return DoUrl(std::move(req));
+}
+
+Result<std::unique_ptr<HttpResponse>> RegistryClient::DoUrl(HttpRequest request) {
+  const auto headers = request.headers;
   bool answered_challenge = false;
   for (int hop = 0; hop < 8; ++hop) {
-    HttpRequest req{.method = method, .url = url, .headers = headers};
-    bool same_host = url.host == base_.host && url.port == base_.port;
+    HttpRequest req = request;
+    req.headers = headers;
+    bool same_host = req.url.host == base_.host && req.url.port == base_.port;
     std::string auth = same_host ? CurrentAuthorization() : "";
     if (!auth.empty()) req.headers.emplace_back("Authorization", auth);
     auto res = BERTH_TRY(HttpSend(req));
     int status = res->status();
-    if (status == 401 && same_host && !answered_challenge) {
+    if (status == 401 && same_host && !answered_challenge && !request.body_source) {
       answered_challenge = true;
       auto challenges = ParseWwwAuthenticate(res->Header("WWW-Authenticate"));
       std::string value = BERTH_TRY(Authorize(challenges));
@@ -152,14 +167,119 @@ Result<std::unique_ptr<HttpResponse>> RegistryClient::Do(
     }
     if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
       std::string location = res->Header("Location");
-      if (location.empty()) return res;
-      url = BERTH_TRY(ResolveUrl(url, location));
+      if (location.empty() || request.body_source) return res;
+      request.url = BERTH_TRY(ResolveUrl(req.url, location));
+      if (status == 303) request.method = "GET", request.body.clear();
       continue;
     }
     return res;
   }
-  return Error::Unavailable(method + " " + base_.String() + target.substr(1) +
-                            ": too many redirects");
+  return Error::Unavailable(request.method + " " + request.url.String() + ": too many redirects");
+}
+
+Error RegistryClient::ResponseError(const std::string& what, HttpResponse& res) {
+  int status = res.status();
+  std::string body = res.ReadAll(64 << 10).value_or("");
+  std::string text = what + ": " + RegistryErrorText(status, body);
+  if (status == 404) return Error::NotFound(text);
+  if (status == 401 || status == 403) return Error::PermissionDenied(text);
+  if (status == 400) return Error::InvalidArgument(text);
+  return Error::Unavailable(text);
+}
+
+void RegistryClient::AddScope(std::string scope) {
+  std::lock_guard lock(mu_);
+  if (std::find(extra_scopes_.begin(), extra_scopes_.end(), scope) == extra_scopes_.end())
+    extra_scopes_.push_back(std::move(scope));
+}
+
+Result<void> RegistryClient::Ping() {
+  auto res = BERTH_TRY(Do("GET", "/v2/", {}));
+  if (res->status() == 200) return {};
+  if (res->status() == 401)
+    return Error::PermissionDenied("login attempt to " + base_.String() +
+                                   "v2/ failed with status: 401 Unauthorized");
+  return ResponseError("login attempt to " + base_.String() + "v2/", *res);
+}
+
+Result<bool> RegistryClient::HasBlob(const oci::Digest& digest) {
+  auto res = BERTH_TRY(Do("HEAD", "/v2/" + repository_ + "/blobs/" + digest.str(), {}));
+  if (res->status() == 200) return true;
+  if (res->status() == 404) return false;
+  return ResponseError("blob " + digest.str(), *res);
+}
+
+Result<std::string> RegistryClient::StartUpload(const oci::Digest& digest,
+                                                const std::string& from) {
+  std::string target = "/v2/" + repository_ + "/blobs/uploads/";
+  if (!from.empty()) target += "?mount=" + QueryEscape(digest.str()) + "&from=" + QueryEscape(from);
+  auto res = BERTH_TRY(Do("POST", target, {}));
+  if (res->status() == 201 && !from.empty()) return std::string();
+  if (res->status() != 202) return ResponseError("upload of " + digest.str(), *res);
+  std::string location = res->Header("Location");
+  if (location.empty())
+    return Error::Unavailable("upload of " + digest.str() + ": the registry gave no Location");
+  return location;
+}
+
+Result<void> RegistryClient::UploadBlob(const std::string& location, const oci::Digest& digest,
+                                        int64_t size,
+                                        const std::function<Result<size_t>(char*, size_t)>& read,
+                                        int64_t chunk,
+                                        const std::function<void(int64_t)>& progress) {
+  const std::string what = "upload of " + digest.str();
+  Url url = BERTH_TRY(ResolveUrl(base_, location));
+  auto with_digest = [&](Url u) {
+    u.target += (u.target.find('?') == std::string::npos ? "?" : "&");
+    u.target += "digest=" + QueryEscape(digest.str());
+    return u;
+  };
+  const std::pair<std::string, std::string> octets{"Content-Type", "application/octet-stream"};
+  if (size <= chunk) {
+    // Monolithic: the whole blob in the PUT that commits it.
+    auto res = BERTH_TRY(DoUrl({.method = "PUT",
+                                .url = with_digest(url),
+                                .headers = {octets},
+                                .body_source = read,
+                                .body_length = size,
+                                .timeout = std::chrono::seconds(300)}));
+    if (res->status() != 201) return ResponseError(what, *res);
+    if (progress) progress(size);
+    return {};
+  }
+  // Chunked: PATCH pieces of chunk bytes in order, each to the location the last one gave.
+  int64_t offset = 0;
+  while (offset < size) {
+    int64_t n = std::min(chunk, size - offset);
+    kLog.Debug("upload of {}: chunk {}-{}", digest.str(), offset, offset + n - 1);
+    auto res = BERTH_TRY(DoUrl({.method = "PATCH",
+                                .url = url,
+                                .headers = {octets,
+                                            {"Content-Range", std::to_string(offset) + "-" +
+                                                                  std::to_string(offset + n - 1)}},
+                                .body_source = read,
+                                .body_length = n,
+                                .timeout = std::chrono::seconds(300)}));
+    if (res->status() != 202) return ResponseError(what, *res);
+    if (std::string next = res->Header("Location"); !next.empty())
+      url = BERTH_TRY(ResolveUrl(url, next));
+    offset += n;
+    if (progress) progress(offset);
+  }
+  auto res = BERTH_TRY(DoUrl({.method = "PUT", .url = with_digest(url), .headers = {octets}}));
+  if (res->status() != 201) return ResponseError(what, *res);
+  return {};
+}
+
+Result<void> RegistryClient::PutManifest(const std::string& reference,
+                                         const std::string& media_type, const std::string& bytes) {
+  HttpRequest req{.method = "PUT", .url = base_, .headers = {{"Content-Type", media_type}}};
+  req.url.target = "/v2/" + repository_ + "/manifests/" + reference;
+  req.body = bytes;
+  auto res = BERTH_TRY(DoUrl(std::move(req)));
+  if (res->status() != 201 && res->status() != 200)
+    return ResponseError("manifest " + reference, *res);
+  return {};
 }
 
 Result<FetchedManifest> RegistryClient::GetManifest(const std::string& reference) {

@@ -14,6 +14,7 @@
 // other registry is HTTPS (NotImplemented until TLS is wired).
 // Thread safety: OpenBlob and ReadBlob may be called from many threads at once.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,7 +51,8 @@ class RegistryClient {
   /// ("library/busybox"). InvalidArgument for a domain that is not host[:port].
   static Result<std::unique_ptr<RegistryClient>> Create(const std::string& domain,
                                                         const std::string& repository,
-                                                        const RegistryOptions& options);
+                                                        const RegistryOptions& options,
+                                                        const std::string& actions = "pull");
 
   /// GET /v2/NAME/manifests/REF. NotFound "manifest unknown: …" for 404; PermissionDenied
   /// for a refused pull; the digest is verified when reference is a digest (DataLoss).
@@ -60,15 +62,45 @@ class RegistryClient {
   /// A small blob (a config) read whole and verified: DataLoss if its bytes hash otherwise.
   Result<std::string> ReadBlob(const oci::Digest& digest, size_t max_bytes = kMaxManifestBytes);
 
+  // Push (push.h drives these). Create the client with actions "pull,push".
+
+  /// GET /v2/ through the challenge flow: whether the credentials are good (docker login).
+  /// PermissionDenied "unauthorized: incorrect username or password" for 401.
+  Result<void> Ping();
+  /// HEAD /v2/NAME/blobs/DIGEST: whether the repository has the blob.
+  Result<bool> HasBlob(const oci::Digest& digest);
+  /// POST /v2/NAME/blobs/uploads/, with ?mount=DIGEST&from=REPO when from is not empty.
+  /// Returns "" when the registry mounted the blob (201), else the upload's location (202).
+  Result<std::string> StartUpload(const oci::Digest& digest, const std::string& from);
+  /// Sends size bytes of read to the upload at location and commits it under digest: one PUT
+  /// when size <= chunk, else PATCH chunks of chunk bytes with Content-Range, then the PUT.
+  /// progress(bytes sent) after each piece.
+  Result<void> UploadBlob(const std::string& location, const oci::Digest& digest, int64_t size,
+                          const std::function<Result<size_t>(char*, size_t)>& read, int64_t chunk,
+                          const std::function<void(int64_t)>& progress);
+  /// PUT /v2/NAME/manifests/REF.
+  Result<void> PutManifest(const std::string& reference, const std::string& media_type,
+                           const std::string& bytes);
+  /// Asks the token server for this scope too (repository:FROM:pull, for a mount).
+  void AddScope(std::string scope);
+
   const std::string& repository() const { return repository_; }
 
  private:
-  RegistryClient(Url base, std::string repository, RegistryOptions options)
-      : base_(std::move(base)), repository_(std::move(repository)), options_(std::move(options)) {}
+  RegistryClient(Url base, std::string repository, RegistryOptions options, std::string actions)
+      : base_(std::move(base)),
+        repository_(std::move(repository)),
+        options_(std::move(options)),
+        actions_(std::move(actions)) {}
   /// Sends, answering a 401 challenge once and following redirects.
   Result<std::unique_ptr<HttpResponse>> Do(
       const std::string& method, const std::string& target,
       std::vector<std::pair<std::string, std::string>> headers);
+  /// The same for a request to url (an upload's location); a request with a body_source is
+  /// sent once (no challenge answered: the requests before it got the authorization).
+  Result<std::unique_ptr<HttpResponse>> DoUrl(HttpRequest request);
+  /// An error of a response that is not the one expected, its body read for the message.
+  Error ResponseError(const std::string& what, HttpResponse& res);
   /// The Authorization value for a challenge (asks the token server for Bearer).
   Result<std::string> Authorize(const std::vector<Challenge>& challenges);
   std::string CurrentAuthorization();
@@ -76,6 +108,8 @@ class RegistryClient {
   Url base_;
   std::string repository_;
   RegistryOptions options_;
+  std::string actions_;
+  std::vector<std::string> extra_scopes_;  // GUARDED_BY(mu_)
   std::mutex mu_;
   std::string authorization_;  // GUARDED_BY(mu_)
 };

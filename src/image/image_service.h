@@ -41,6 +41,7 @@ struct LoadedImage;    // archive_formats.h
 struct CommitOptions;  // image_commit.h
 class PulledLayer;     // image_pull.h
 struct PulledImage;    // image_pull.h
+struct PushableImage;  // image_push.h
 
 /// One image as the API shows it.
 struct Image {
@@ -170,6 +171,9 @@ class ImageService {
                                         const std::function<Result<size_t>(char*, size_t)>& read,
                                         const std::function<void(int64_t, int64_t)>& progress);
   Result<oci::Digest> RecordPulled(PulledImage image);
+  /// Registry pushes (image_push.h): the manifest of record of the image name names and the
+  /// blobs it lists. NotFound for an image or a blob that is not there.
+  Result<PushableImage> ImageForPush(std::string_view name);
 
   Result<std::vector<Image>> List(const ListOptions& options);
   /// By full or familiar reference, full id, "sha256:"-prefixed id or an unambiguous id

@@ -173,6 +173,50 @@ Response Pull(ImageBackend* b, Request& req) {
   return res;
 }
 
+// POST /images/{name}/push?tag=: Docker's push progress as it goes, errors in the stream.
+Response Push(ImageBackend* b, Request& req) {
+  PushRequest pr;
+  pr.name = req.params["name"];
+  pr.tag = req.Query("tag");
+  pr.registry_auth = req.Header("X-Registry-Auth");
+  Response res;
+  res.Header("Content-Type", "application/json");
+  res.stream = [b, pr](BodyWriter& out) -> Result<void> {
+    std::optional<Error> gone;
+    auto send = [&](const std::string& m) {
+      if (gone) return;
+      if (auto w = out.Write(m); !w) gone = w.error();
+    };
+    auto pushed = b->PushImage(pr, [&](const PushMessage& m) {
+      if (m.aux_size >= 0)
+        send(PushAuxMessage(m.aux_tag, m.aux_digest, m.aux_size));
+      else if (m.current >= 0)
+        send(ProgressMessage(m.status, m.id, m.current, m.total));
+      else
+        send(StatusMessage(m.status, m.id, m.detail));
+    });
+    if (!pushed) send(ErrorMessage(pushed.error().message()));
+    if (gone) return *gone;
+    return {};
+  };
+  return res;
+}
+
+// POST /auth: {"Status":"Login Succeeded","IdentityToken":""}, or the registry's refusal.
+Response Auth(ImageBackend* b, Request& req) {
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (!j.is_object()) return ErrorResponse(Error::InvalidArgument("invalid auth configuration"));
+  auto str = [&](const char* k) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  AuthRequest ar{str("username"), str("password"), str("serveraddress"), str("identitytoken")};
+  auto token = b->Login(ar);
+  if (!token) return ErrorResponse(token.error());
+  return JsonResponse(
+      200, ordered_json({{"IdentityToken", *token}, {"Status", "Login Succeeded"}}).dump());
+}
+
 Response Create(ImageBackend* b, Request& req) {
   if (req.Query("fromSrc").empty()) {
     if (!req.Query("fromImage").empty()) return Pull(b, req);
@@ -350,6 +394,12 @@ std::string ErrorMessage(std::string_view message) {
          "\r\n";
 }
 
+std::string PushAuxMessage(const std::string& tag, const std::string& digest, int64_t size) {
+  ordered_json j = {{"progressDetail", ordered_json::object()},
+                    {"aux", {{"Tag", tag}, {"Digest", digest}, {"Size", size}}}};
+  return j.dump() + "\r\n";
+}
+
 Result<std::map<std::string, std::vector<std::string>>> ParseFilters(const std::string& text) {
   std::map<std::string, std::vector<std::string>> out;
   if (text.empty()) return out;
@@ -388,6 +438,8 @@ void AddImageRoutes(Router* router, ImageBackend* backend, const ImageRouteOptio
   router->Add("GET", "/images/{name*}/json", bind(InspectImage));
   router->Add("GET", "/images/{name*}/history", bind(History));
   router->Add("POST", "/images/{name*}/tag", bind(Tag));
+  router->Add("POST", "/images/{name*}/push", bind(Push));
+  router->Add("POST", "/auth", bind(Auth));
   router->Add("DELETE", "/images/{name*}", bind(Delete));
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 
 // The image routes of the Engine API: /images/json, /images/{name}/json, /history, /tag,
-// DELETE /images/{name}, /images/create?fromSrc=-, /images/prune, /system/df, /images/load,
-// /images/{name}/get and /images/get?names=, with Docker's
+// DELETE /images/{name}, /images/create (fromSrc=- and fromImage=), /images/{name}/push,
+// POST /auth, /images/prune, /system/df, /images/load, /images/{name}/get and
+// /images/get?names=, with Docker's
 // JSON shapes (api/types/image). The routes know nothing of the stores: they speak to an
 // ImageBackend, which berthd implements over the image service.
 
@@ -90,6 +91,34 @@ struct PullMessage {
   bool detail = false;
 };
 
+/// POST /images/{name}/push?tag=T.
+struct PushRequest {
+  std::string name;           // "127.0.0.1:5000/app"
+  std::string tag;            // empty: every tag of the repository
+  std::string registry_auth;  // the X-Registry-Auth header as sent
+};
+
+/// One of Docker's progress messages of a push: a status line as PullMessage's, or (aux_size
+/// >= 0) the closing {"aux":{"Tag","Digest","Size"}}.
+struct PushMessage {
+  std::string id;
+  std::string status;
+  int64_t current = -1;
+  int64_t total = 0;
+  bool detail = false;
+  std::string aux_tag;
+  std::string aux_digest;
+  int64_t aux_size = -1;
+};
+
+/// POST /auth: the AuthConfig body.
+struct AuthRequest {
+  std::string username;
+  std::string password;
+  std::string server_address;  // "127.0.0.1:5000", "http://127.0.0.1:5000/v2/", or empty
+  std::string identity_token;
+};
+
 struct ImportRequest {
   std::string reference;  // repo[:tag] or empty
   std::vector<std::string> changes;
@@ -116,6 +145,18 @@ class ImageBackend {
                                  const std::function<void(const PullMessage&)>& progress) {
     (void)request, (void)progress;
     return Error::NotImplemented("pulling images (fromImage) is not supported");
+  }
+  /// Pushes an image's tags to their registry, reporting progress as it goes.
+  virtual Result<void> PushImage(const PushRequest& request,
+                                 const std::function<void(const PushMessage&)>& progress) {
+    (void)request, (void)progress;
+    return Error::NotImplemented("pushing images is not supported");
+  }
+  /// Checks credentials against a registry (docker login); returns an identity token or "".
+  /// PermissionDenied (401) with the registry's refusal.
+  virtual Result<std::string> Login(const AuthRequest& request) {
+    (void)request;
+    return Error::NotImplemented("login is not supported");
   }
   /// Returns the deleted items and the bytes reclaimed.
   virtual Result<std::pair<std::vector<ImageDeleteItem>, int64_t>> PruneImages(
@@ -162,6 +203,8 @@ std::string StreamMessage(std::string_view text);
 /// A status line: {"status"} with "progressDetail":{} when detail and "id" when not empty.
 std::string StatusMessage(std::string_view status, const std::string& id, bool detail);
 std::string ErrorMessage(std::string_view message);
+/// {"progressDetail":{},"aux":{"Tag","Digest","Size"}}: the end of a pushed tag.
+std::string PushAuxMessage(const std::string& tag, const std::string& digest, int64_t size);
 
 /// Docker's `filters` query value: {"key":["v",…]} or the older {"key":{"v":true}}. An
 /// InvalidArgument error for malformed JSON.

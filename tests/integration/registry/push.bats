@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# docker push through berthd (POST /images/{name}/push) to `berth registry serve` and to
+# Debian's docker-registry, then pulled back into a fresh berthd: the same image; layers the
+# registry has are not sent again; mounts across repositories; a layer sent in chunks.
+
+load client_helpers
+
+setup() { client_setup; }
+teardown() { client_teardown; }
+
+# fresh_berthd: stops this test's berthd and starts another on an empty root and socket.
+fresh_berthd() {
+  kill -TERM "$BERTHD_PID"
+  local i
+  for ((i = 0; i < 100; i++)); do kill -0 "$BERTHD_PID" 2>/dev/null || break; sleep 0.05; done
+  ROOT=$TEST_DIR/root2
+  SOCK=$TEST_DIR/berth2.sock
+  RUN=$TEST_DIR/run2
+  start_berthd --exec-root "$RUN"
+}
+
+@test "docker push to berth registry, pulled back the same; a second push sends nothing" {
+  busybox_tar
+  gzip -1 <"$BB_TAR" | berth import -c 'CMD ["sh"]' - app:1 >/dev/null
+  echo data >"$TEST_DIR/data"
+  run -0 docker run --name c1 app:1 sh -c 'echo added >/added'
+  run -0 docker commit c1 app:2
+  start_berth_registry reg
+  local id1 id2
+  id1=$(docker inspect -f '{{.Id}}' app:1)
+  id2=$(docker inspect -f '{{.Id}}' app:2)
+  run -0 docker tag app:2 "$REG/tests/app:2"
+  run -0 docker push "$REG/tests/app:2"
+  assert_contains "$output" "The push refers to repository [$REG/tests/app]"
+  [[ $(grep -c ": Pushed" <<<"$output") == 2 ]] || fail "two layers pushed: $output"
+  assert_contains "$output" "2: digest: sha256:"
+  local digest size
+  digest=$(sed -n 's/^2: digest: \(sha256:[0-9a-f]*\) size: .*/\1/p' <<<"$output")
+  size=$(sed -n 's/^2: digest: .* size: \([0-9]*\)$/\1/p' <<<"$output")
+  run -0 skopeo inspect --tls-verify=false --raw "docker://$REG/tests/app:2"
+  assert_eq "sha256:$(printf %s "$output" | sha256sum | cut -d' ' -f1)" "$digest"
+  assert_eq "$(printf %s "$output" | wc -c)" "$size"
+  assert_eq "$(config_digest "$REG/tests/app:2")" "$id2"
+  # Again: every layer is there.
+  run -0 docker push "$REG/tests/app:2"
+  [[ $(grep -c ": Layer already exists" <<<"$output") == 2 ]] || fail "nothing sent: $output"
+  assert_contains "$output" "2: digest: $digest size: $size"
+  # Another repository of the same registry: the shared base layer is mounted.
+  run -0 docker tag app:1 "$REG/other/app:1"
+  run -0 docker push "$REG/other/app:1"
+  assert_contains "$output" ": Mounted from tests/app"
+  # The aux message docker's SDKs read.
+  run -0 curl -s --unix-socket "$SOCK" -X POST -H 'X-Registry-Auth: e30=' \
+    "http://x/images/$REG/tests/app/push?tag=2"
+  assert_eq "$(grep '"aux"' <<<"$output" | jq -r '.aux.Digest')" "$digest"
+  assert_eq "$(grep '"aux"' <<<"$output" | jq -r '.aux.Tag')" 2
+  # Pulled back into an empty berthd.
+  fresh_berthd
+  run -0 docker pull "$REG/tests/app:2"
+  run -0 docker inspect -f '{{.Id}}' "$REG/tests/app:2"
+  assert_eq "$output" "$id2"
+  run -0 docker run --rm "$REG/tests/app:2" cat /added
+  assert_eq "$output" added
+  run -0 docker pull "$REG/other/app:1"
+  run -0 docker inspect -f '{{.Id}}' "$REG/other/app:1"
+  assert_eq "$output" "$id1"
+}
+
+@test "push of a pulled image to docker-registry keeps its digest; a large layer in chunks" {
+  make_layout
+  start_berth_registry reg
+  start_docker_registry dreg
+  push_layout bb2 "$REG/src/bb:2"
+  local digest id
+  digest="sha256:$(skopeo inspect --tls-verify=false --raw "docker://$REG/src/bb:2" | sha256sum | cut -d' ' -f1)"
+  run -0 docker pull "$REG/src/bb:2"
+  id=$(docker inspect -f '{{.Id}}' "$REG/src/bb:2")
+  run -0 docker tag "$REG/src/bb:2" "$DREG/dst/bb:2"
+  run -0 docker push "$DREG/dst/bb:2"
+  [[ $(grep -c ": Pushed" <<<"$output") == 3 ]] || fail "three layers pushed: $output"
+  assert_contains "$output" "2: digest: $digest size:"
+  # A 20 MiB layer (over the 16 MiB a single PUT takes): PATCH chunks, then the PUT.
+  head -c $((20 << 20)) /dev/urandom >"$TEST_DIR/big"
+  tar -C "$TEST_DIR" -cf "$TEST_DIR/big.tar" big
+  berth import - big:1 <"$TEST_DIR/big.tar" >/dev/null
+  run -0 docker tag big:1 "$DREG/dst/big:1"
+  run -0 docker push "$DREG/dst/big:1"
+  assert_contains "$output" ": Pushed"
+  run -0 grep -c "chunk [0-9]*-[0-9]*" "$TEST_DIR/berthd.log"
+  assert_eq "$output" 2
+  local bid
+  bid=$(docker inspect -f '{{.Id}}' big:1)
+  fresh_berthd
+  run -0 docker pull "$DREG/dst/bb:2"
+  assert_eq "$(docker inspect -f '{{.Id}}' "$DREG/dst/bb:2")" "$id"
+  run -0 docker run --rm "$DREG/dst/bb:2" /bin/busybox wc -c /etc/two
+  assert_contains "$output" "200000"
+  run -0 docker pull "$DREG/dst/big:1"
+  assert_eq "$(docker inspect -f '{{.Id}}' "$DREG/dst/big:1")" "$bid"
+}
+
+@test "push errors: a tag that does not exist, an unreachable registry" {
+  run -1 docker push 127.0.0.1:5/nothing:1
+  assert_contains "$output" "tag does not exist: 127.0.0.1:5/nothing:1"
+  busybox_tar
+  berth import - app:1 <"$BB_TAR" >/dev/null
+  local port
+  port=$(free_port)
+  run -0 docker tag app:1 "127.0.0.1:$port/app:1"
+  run -1 docker push "127.0.0.1:$port/app:1"
+  assert_contains "$output" "127.0.0.1:$port"
+}
