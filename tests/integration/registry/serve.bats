@@ -278,6 +278,41 @@ self_signed() {
   fi
 }
 
+@test "gc racing pushes and deletes: every push that succeeds pulls whole" {
+  command -v skopeo >/dev/null || skip "no skopeo"
+  oci_layout "$TEST_DIR/oci" base
+  local i
+  for i in 1 2 3 4 5 6; do
+    umoci config --image "$TEST_DIR/oci:base" --tag "t$i" --config.cmd "echo $i" >/dev/null
+  done
+  start_registry --gc-interval 1s --gc-grace 0s
+  # A collector with no grace at all, over and over, in another process too.
+  (while :; do "$BERTH" registry gc --root "$ROOT" --grace 0s >/dev/null 2>&1 || true; done) &
+  echo $! >>"$TEST_DIR/pids"
+  local gc_pid=$! ok=0
+  for i in 1 2 3 4 5 6; do
+    # The previous image goes first: the layer it shares with this one is unreferenced until
+    # this push's manifest names it again.
+    if ((i > 1)); then
+      skopeo delete --tls-verify=false "docker://$REG/race/img:t$((i - 1))" >/dev/null 2>&1 || true
+    fi
+    # A push may fail (a blob it found present collected before its manifest came: the
+    # registry says MANIFEST_BLOB_UNKNOWN); one that succeeds must pull whole, GC running on.
+    if skopeo copy --dest-tls-verify=false "oci:$TEST_DIR/oci:t$i" "docker://$REG/race/img:t$i" >/dev/null 2>&1; then
+      ok=$((ok + 1))
+      run -0 skopeo copy --src-tls-verify=false "docker://$REG/race/img:t$i" "oci:$TEST_DIR/back:t$i"
+    fi
+  done
+  kill "$gc_pid"
+  wait "$gc_pid" 2>/dev/null || true
+  ((ok > 0)) || fail "no push succeeded"
+  echo "# $ok of 6 pushes succeeded" >&3
+  # Pushed again once the collectors stop: whole.
+  run -0 skopeo copy --dest-tls-verify=false "oci:$TEST_DIR/oci:t1" "docker://$REG/race/img:again"
+  run -0 skopeo copy --src-tls-verify=false "docker://$REG/race/img:again" "oci:$TEST_DIR/back:again"
+  stop_registry
+}
+
 @test "hostile requests are refused and the registry keeps serving" {
   start_registry
   echo data >"$TEST_DIR/f"
