@@ -182,6 +182,33 @@ put_blob() {
   fi
 }
 
+@test "bearer tokens: a --token-key survives a restart; an outside issuer's public key verifies" {
+  command -v htpasswd >/dev/null || skip "no htpasswd (apache2-utils)"
+  command -v openssl >/dev/null || skip "no openssl"
+  htpasswd -B -b -c "$TEST_DIR/htpasswd" alice s3cret 2>/dev/null
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TEST_DIR/key.pem" 2>/dev/null
+  openssl pkey -in "$TEST_DIR/key.pem" -pubout -out "$TEST_DIR/pub.pem" 2>/dev/null
+  start_registry --htpasswd "$TEST_DIR/htpasswd" --token-realm /token --token-key "$TEST_DIR/key.pem"
+  run -0 curl -sf -u alice:s3cret "$URL/token?scope=repository:k/x:pull"
+  local token
+  token=$(jq -r .token <<<"$output")
+  stop_registry
+  # Restarted with the same key: the token still works.
+  start_registry --htpasswd "$TEST_DIR/htpasswd" --token-realm /token --token-key "$TEST_DIR/key.pem"
+  run -0 curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$URL/v2/k/x/tags/list"
+  assert_eq "$output" 404
+  stop_registry
+  # A registry that only verifies (the issuer is elsewhere): the token works, /token is not served.
+  start_registry --token-realm https://auth.example/token --token-key "$TEST_DIR/pub.pem"
+  run -0 curl -si "$URL/v2/k/x/tags/list"
+  assert_contains "$output" 'Bearer realm="https://auth.example/token",service="berth-registry",scope="repository:k/x:pull"'
+  run -0 curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$URL/v2/k/x/tags/list"
+  assert_eq "$output" 404
+  run -0 curl -s -o /dev/null -w '%{http_code}' -u alice:s3cret "$URL/token"
+  assert_eq "$output" 404
+  stop_registry
+}
+
 @test "gc while serving: a deleted image's blobs go, the image sharing its layers stays whole" {
   command -v skopeo >/dev/null || skip "no skopeo"
   oci_layout "$TEST_DIR/oci" one
