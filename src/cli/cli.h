@@ -87,5 +87,9 @@ Result<int> CmdContainer(Env& env);         // container SUBCOMMAND
 Result<int> CmdVolume(Env& env);            // volume SUBCOMMAND
 Result<int> CmdEvents(Env& env);            // events, system events
 Result<int> CmdSystemPrune(Env& env);       // system prune
+Result<int> CmdPull(Env& env);              // pull, image pull
+Result<int> CmdPush(Env& env);              // push, image push
+Result<int> CmdLogin(Env& env);             // login
+Result<int> CmdLogout(Env& env);            // logout
 
 }  // namespace berth::cli

@@ -51,6 +51,8 @@ constexpr const char* kUsage =
     "  --exec-root DIR     root of the containers' runtime state (default /run/berth)\n"
     "  -l, --log-level L   debug, info, warn, error (default info)\n"
     "  --log-format F      text or json (default text)\n"
+    "  --insecure-registry HOST[:PORT]\n"
+    "                      a registry spoken to over plain HTTP (repeatable; loopback ones are)\n"
     "  -v, --version       print the version\n";
 
 class DaemonSystem : public api::routes::SystemBackend {
@@ -137,6 +139,7 @@ int Main(int argc, char** argv) {
                                 {"exec-root", "", true},
                                 {"log-level", "l", true},
                                 {"log-format", "", true},
+                                {"insecure-registry", "", true},
                                 {"version", "v", false},
                                 {"help", "h", false}});
   if (!flags) {
@@ -265,6 +268,7 @@ int Main(int argc, char** argv) {
   }
   DaemonSystem system(root, *id, stores->images.get(), &containers);
   cmd::DaemonImages images(stores->images.get());
+  images.SetInsecureRegistries(flags->All("insecure-registry"));
   api::Router router;
   api::routes::AddSystemRoutes(&router, &system);
   api::routes::ImageRouteOptions image_options;

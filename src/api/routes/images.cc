@@ -212,7 +212,12 @@ Response Auth(ImageBackend* b, Request& req) {
   };
   AuthRequest ar{str("username"), str("password"), str("serveraddress"), str("identitytoken")};
   auto token = b->Login(ar);
-  if (!token) return ErrorResponse(token.error());
+  if (!token) {
+    // Refused credentials are 401, as dockerd's errdefs.Unauthorized.
+    Response r = ErrorResponse(token.error());
+    if (token.error().IsPermissionDenied()) r.status = 401;
+    return r;
+  }
   return JsonResponse(
       200, ordered_json({{"IdentityToken", *token}, {"Status", "Login Succeeded"}}).dump());
 }
