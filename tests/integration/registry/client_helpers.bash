@@ -33,7 +33,7 @@ start_berth_registry() {
   echo "$REG_PID" >>"$TEST_DIR/pids"
   local i
   for ((i = 0; i < 200; i++)); do
-    REG=$(sed -n 's/^berth registry listening on //p' "$TEST_DIR/$name.out")
+    REG=$(sed -n 's/^berth registry listening on //p' "$TEST_DIR/$name.out" 2>/dev/null) || true
     [[ -n $REG ]] && return 0
     kill -0 "$REG_PID" 2>/dev/null || fail "registry exited: $(cat "$TEST_DIR/$name.log")"
     sleep 0.05

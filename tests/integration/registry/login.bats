@@ -89,3 +89,25 @@ login_round() {
   run -1 berthc push "$REG/mine/bb:latest"
   assert_contains "$output" "unauthorized"
 }
+
+@test "docker login, pull, push and a mount through berthd: berth registry serve with bearer tokens" {
+  start_berth_registry reg --htpasswd "$TEST_DIR/htpasswd" --token-realm /token
+  make_layout
+  run -0 curl -si "http://$REG/v2/"
+  assert_contains "$output" "WWW-Authenticate: Bearer"
+  skopeo copy -q --dest-tls-verify=false --dest-creds alice:s3cret \
+    "oci:$TEST_DIR/oci:bb" "docker://$REG/tests/bb:1" >/dev/null
+  run -1 docker pull "$REG/tests/bb:1"
+  assert_contains "$output" "pull access denied for $REG/tests/bb"
+  run -1 docker login -u alice -p wrong "$REG"
+  assert_contains "$output" "unauthorized: incorrect username or password"
+  run -0 docker login -u alice --password-stdin "$REG" <<<"s3cret"
+  assert_contains "$output" "Login Succeeded"
+  run -0 docker pull "$REG/tests/bb:1"
+  assert_contains "$output" "Downloaded newer image for $REG/tests/bb:1"
+  # A push to another repository mounts the layers: the token asked covers both.
+  run -0 docker tag "$REG/tests/bb:1" "$REG/other/bb:1"
+  run -0 docker push "$REG/other/bb:1"
+  [[ $(grep -c "Mounted from tests/bb" <<<"$output") == 2 ]] || fail "two mounts: $output"
+  run -0 skopeo inspect --tls-verify=false --creds alice:s3cret "docker://$REG/other/bb:1"
+}
