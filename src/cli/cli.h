@@ -4,6 +4,7 @@
 // (no engine code linked). Each command is one function in commands/<command>.cc, listed in
 // the dispatch table of cli.cc.
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -87,9 +88,14 @@ Result<int> CmdContainer(Env& env);         // container SUBCOMMAND
 Result<int> CmdVolume(Env& env);            // volume SUBCOMMAND
 Result<int> CmdEvents(Env& env);            // events, system events
 Result<int> CmdSystemPrune(Env& env);       // system prune
-Result<int> CmdPull(Env& env);              // pull, image pull
-Result<int> CmdPush(Env& env);              // push, image push
-Result<int> CmdLogin(Env& env);             // login
-Result<int> CmdLogout(Env& env);            // logout
+/// POST /images/create?fromImage=NAME&tag=TAG (a tag or a digest) with the credentials of
+/// docker's config.json, the progress drawn to out as docker draws it; the stream's error as
+/// an Error.
+Result<void> PullImage(api::Client& client, const std::string& name, const std::string& tag,
+                       const std::string& platform, std::FILE* out);
+Result<int> CmdPull(Env& env);    // pull, image pull
+Result<int> CmdPush(Env& env);    // push, image push
+Result<int> CmdLogin(Env& env);   // login
+Result<int> CmdLogout(Env& env);  // logout
 
 }  // namespace berth::cli

@@ -158,7 +158,7 @@ std::string RegistryAuthHeader(const std::string& server) {
 // error as an Error.
 class MessageDisplay {
  public:
-  explicit MessageDisplay(bool tty) : tty_(tty) {}
+  MessageDisplay(bool tty, std::FILE* out) : tty_(tty), out_(out) {}
 
   void Feed(std::string_view data) {
     buf_.append(data);
@@ -180,7 +180,7 @@ class MessageDisplay {
       return;
     }
     if (j.contains("stream") && j["stream"].is_string()) {
-      std::fputs(j["stream"].get<std::string>().c_str(), stdout);
+      std::fputs(j["stream"].get<std::string>().c_str(), out_);
       return;
     }
     if (!j.contains("status") || !j["status"].is_string()) return;
@@ -190,27 +190,28 @@ class MessageDisplay {
         j.contains("progress") && j["progress"].is_string() ? j["progress"].get<std::string>() : "";
     if (!tty_) {
       if (!progress.empty()) return;
-      std::printf("%s%s\n", id.empty() ? "" : (id + ": ").c_str(), status.c_str());
-      std::fflush(stdout);
+      std::fprintf(out_, "%s%s\n", id.empty() ? "" : (id + ": ").c_str(), status.c_str());
+      std::fflush(out_);
       return;
     }
     std::string text =
         (id.empty() ? "" : id + ": ") + status + (progress.empty() ? "" : " " + progress);
     if (id.empty()) {
-      std::printf("%s\n", text.c_str());
+      std::fprintf(out_, "%s\n", text.c_str());
     } else {
       auto [it, added] = rows_.emplace(id, rows_.size());
       if (added) {
-        std::printf("%s\n", text.c_str());
+        std::fprintf(out_, "%s\n", text.c_str());
       } else {
         size_t up = rows_.size() - it->second;
-        std::printf("\x1b[%zuA\r\x1b[2K%s\x1b[%zuB\r", up, text.c_str(), up);
+        std::fprintf(out_, "\x1b[%zuA\r\x1b[2K%s\x1b[%zuB\r", up, text.c_str(), up);
       }
     }
-    std::fflush(stdout);
+    std::fflush(out_);
   }
 
   bool tty_;
+  std::FILE* out_;
   std::string buf_;
   std::map<std::string, size_t> rows_;  // id → its line, counted from the first
   std::optional<std::string> error_;
@@ -218,8 +219,8 @@ class MessageDisplay {
 
 // Sends a request whose answer is a JSON message stream and draws it.
 Result<void> StreamMessages(api::Client& client, const std::string& path,
-                            const std::string& auth_header, bool quiet) {
-  MessageDisplay display(!quiet && ::isatty(STDOUT_FILENO));
+                            const std::string& auth_header, bool quiet, std::FILE* out = stdout) {
+  MessageDisplay display(!quiet && ::isatty(::fileno(out)), out);
   std::string collected;
   auto r = BERTH_TRY(client.Do("POST", ApiPrefix() + path, {}, {{"X-Registry-Auth", auth_header}},
                                [&](std::string_view chunk) {
@@ -259,6 +260,13 @@ bool Flag(const std::string& a, const char* short_name, const char* long_name) {
 }
 
 }  // namespace
+
+Result<void> PullImage(api::Client& client, const std::string& name, const std::string& tag,
+                       const std::string& platform, std::FILE* out) {
+  std::string path = "/images/create?fromImage=" + QueryEscape(name) + "&tag=" + QueryEscape(tag);
+  if (!platform.empty()) path += "&platform=" + QueryEscape(platform);
+  return StreamMessages(client, path, RegistryAuthHeader(RegistryOf(name)), false, out);
+}
 
 Result<int> CmdPull(Env& env) {
   std::string image, platform;

@@ -76,25 +76,9 @@ ImageRef ParseRef(const std::string& image) {
   return r;
 }
 
-// POST /images/create?fromImage=: progress to stderr as docker's plain output, the daemon's
-// error as an Error.
+// POST /images/create?fromImage= with the stored credentials, progress to stderr as docker's.
 Result<void> Pull(api::Client& client, const ImageRef& ref, const std::string& platform) {
-  std::string path =
-      "/images/create?fromImage=" + QueryEscape(ref.repo) + "&tag=" + QueryEscape(ref.tag);
-  if (!platform.empty()) path += "&platform=" + QueryEscape(platform);
-  std::string body = BERTH_TRY(Call(client, "POST", path));
-  for (const auto& line : Split(body, '\n', true)) {
-    auto j = json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;
-    if (j.contains("error"))
-      return Error::Internal(j["error"].is_string() ? j["error"].get<std::string>() : line);
-    if (j.contains("status") && j["status"].is_string()) {
-      std::string id = j.value("id", "");
-      std::fprintf(stderr, "%s%s\n", id.empty() ? "" : (id + ": ").c_str(),
-                   j["status"].get<std::string>().c_str());
-    }
-  }
-  return {};
+  return PullImage(client, ref.repo, ref.tag, platform, stderr);
 }
 
 Result<std::string> PostCreate(api::Client& client, const ContainerOptions& o) {

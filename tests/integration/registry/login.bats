@@ -73,6 +73,19 @@ login_round() {
   assert_contains "$output" "Status: Downloaded newer image for $REG/tests/bb:2"
   assert_eq "$(docker inspect -f '{{.Id}}' "$REG/tests/bb:2")" "$(skopeo inspect --tls-verify=false \
     --creds alice:s3cret --config --raw "docker://$REG/tests/bb:2" | sha256sum | sed 's/^/sha256:/; s/ .*//')"
+  # berth run of an absent image pulls it with the stored credentials.
+  run -0 berthc rmi "$REG/tests/bb:2"
+  run -0 berthc run --rm "$REG/tests/bb:2" /bin/busybox cat /etc/one
+  assert_contains "$output" "Unable to find image '$REG/tests/bb:2' locally"
+  [[ ${lines[-1]} == one ]] || fail "berth run: $output"
+  # On a terminal the layers' lines are redrawn in place.
+  if command -v script >/dev/null; then
+    run -0 berthc rmi "$REG/tests/bb:2"
+    run -0 env DOCKER_CONFIG="$TEST_DIR/berth-config" BERTH_HOST="unix://$SOCK" \
+      script -qec "$BERTH pull $REG/tests/bb:2" /dev/null
+    assert_contains "$output" $'\x1b['
+    assert_contains "$output" "Status: Downloaded newer image for $REG/tests/bb:2"
+  fi
   run -0 berthc tag "$REG/tests/bb:2" "$REG/mine/bb"
   run -0 berthc push "$REG/mine/bb"
   assert_contains "$output" "Using default tag: latest"

@@ -110,3 +110,27 @@ fresh_berthd() {
   run -1 docker push "127.0.0.1:$port/app:1"
   assert_contains "$output" "127.0.0.1:$port"
 }
+
+@test "python3-docker pulls and pushes through berthd" {
+  "$PYTHON" -c 'import docker' 2>/dev/null || skip "no python3-docker"
+  make_layout
+  start_berth_registry reg
+  push_layout bb "$REG/tests/bb:1"
+  run -0 "$PYTHON" - "$SOCK" "$REG" <<'PY'
+import sys, docker
+c = docker.DockerClient(base_url="unix://" + sys.argv[1], version="1.41")
+reg = sys.argv[2]
+img = c.images.pull(reg + "/tests/bb", tag="1")
+print("pulled", img.id)
+img.tag(reg + "/py/bb", tag="2")
+last = None
+for m in c.images.push(reg + "/py/bb", tag="2", stream=True, decode=True):
+    if "error" in m:
+        sys.exit("push: " + m["error"])
+    last = m
+print("aux", last["aux"]["Tag"], last["aux"]["Digest"])
+PY
+  assert_contains "$output" "pulled $(config_digest "$REG/tests/bb:1")"
+  assert_contains "$output" "aux 2 sha256:"
+  assert_eq "$(config_digest "$REG/py/bb:2")" "$(config_digest "$REG/tests/bb:1")"
+}
