@@ -156,10 +156,12 @@ Result<std::vector<std::string>> Page(const std::vector<std::string>& all, const
 
 }  // namespace
 
+// Messages may quote the request (a name, an upload id): bytes that are not UTF-8 are replaced,
+// never thrown about.
 Response RegistryError(int status, std::string_view code, std::string_view message) {
   json e = {{"code", code}, {"message", message}, {"detail", nullptr}};
   json body = {{"errors", json::array({e})}};
-  Response r = api::JsonResponse(status, body.dump());
+  Response r = api::JsonResponse(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
   return r;
 }
 
@@ -310,7 +312,8 @@ Response Registry::Catalog(Request& req) {
   std::string link;
   auto page = Page(*all, req, "/v2/_catalog", &link);
   if (!page) return RegistryError(400, "PAGINATION_NUMBER_INVALID", page.error().message());
-  Response r = api::JsonResponse(200, json{{"repositories", *page}}.dump());
+  Response r = api::JsonResponse(
+      200, json{{"repositories", *page}}.dump(-1, ' ', false, json::error_handler_t::replace));
   if (!link.empty()) r.Header("Link", link);
   return r;
 }
@@ -321,7 +324,8 @@ Response Registry::Tags(Request& req, const std::string& name) {
   std::string link;
   auto page = Page(*all, req, "/v2/" + name + "/tags/list", &link);
   if (!page) return RegistryError(400, "PAGINATION_NUMBER_INVALID", page.error().message());
-  Response r = api::JsonResponse(200, json{{"name", name}, {"tags", *page}}.dump());
+  Response r = api::JsonResponse(200, json{{"name", name}, {"tags", *page}}.dump(
+                                          -1, ' ', false, json::error_handler_t::replace));
   if (!link.empty()) r.Header("Link", link);
   return r;
 }
@@ -539,7 +543,7 @@ Response Registry::Referrers(Request& req, const std::string& name,
       {"schemaVersion", 2}, {"mediaType", oci::kOciIndex}, {"manifests", std::move(manifests)}};
   Response r;
   r.status = 200;
-  r.body = index.dump();
+  r.body = index.dump(-1, ' ', false, json::error_handler_t::replace);
   r.Header("Content-Type", std::string(oci::kOciIndex));
   if (!artifact.empty()) r.Header("OCI-Filters-Applied", "artifactType");
   return r;

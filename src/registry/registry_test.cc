@@ -371,6 +371,19 @@ TEST_F(RegistryTest, HtpasswdBasicAuth) {
 
 }  // namespace
 
+// Found by registry_fuzz: an error quoting bytes that are not UTF-8 threw from the JSON dump.
+TEST_F(RegistryTest, ErrorsQuotingInvalidUtf8) {
+  auto r = Do("PATCH",
+              "/v2/a/blobs/uploads/0b7c2a4e-6f0e-4a7e-9d\xff\xff"
+              "2b-3c1f8e5a9d10",
+              "x");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Code(r), "BLOB_UPLOAD_UNKNOWN");
+  r = Do("GET", "/v2/a/manifests/sha256:\xfe");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Code(r), "DIGEST_INVALID");
+}
+
 // Bearer tokens.
 
 TEST(Token, Base64UrlRoundTrip) {

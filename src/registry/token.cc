@@ -264,7 +264,9 @@ Result<std::string> SignToken(const TokenKey& key, const TokenClaims& c) {
                  {"iat", c.issued_at},
                  {"jti", Base64UrlEncode(std::string_view(reinterpret_cast<char*>(id), sizeof id))},
                  {"access", access}};
-  std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
+  std::string input = Base64UrlEncode(header.dump(-1, ' ', false, json::error_handler_t::replace)) +
+                      "." +
+                      Base64UrlEncode(claims.dump(-1, ' ', false, json::error_handler_t::replace));
   std::string sig = BERTH_TRY(key.Sign(input));
   return input + "." + Base64UrlEncode(sig);
 }
@@ -389,7 +391,8 @@ std::optional<api::Response> TokenAuthorizer::ServeOwn(api::Request& req) {
 api::Response TokenAuthorizer::IssueToken(const api::Request& req) {
   auto error = [](int status, std::string_view code, std::string_view message) {
     json e = {{"code", code}, {"message", message}, {"detail", nullptr}};
-    return api::JsonResponse(status, json{{"errors", json::array({e})}}.dump());
+    return api::JsonResponse(status, json{{"errors", json::array({e})}}.dump(
+                                         -1, ' ', false, json::error_handler_t::replace));
   };
   // GET with Basic credentials (Docker's token spec), or POST of a form with
   // grant_type=password (its OAuth2 flavour, which containerd tries first).
@@ -462,13 +465,13 @@ api::Response TokenAuthorizer::IssueToken(const api::Request& req) {
                  {"expires_in", options_.expires_in},
                  {"issued_at", NowRfc3339()},
                  {"token_type", "Bearer"}};
-    return api::JsonResponse(200, body.dump());
+    return api::JsonResponse(200, body.dump(-1, ' ', false, json::error_handler_t::replace));
   }
   json body = {{"token", *token},
                {"access_token", *token},
                {"expires_in", options_.expires_in},
                {"issued_at", NowRfc3339()}};
-  return api::JsonResponse(200, body.dump());
+  return api::JsonResponse(200, body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 }  // namespace berth::registry
