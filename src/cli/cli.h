@@ -44,6 +44,12 @@ std::string QueryEscape(std::string_view s);
 /// other argument is docker's "unknown flag" error naming the command.
 Result<std::string> FormatFlagOnly(const std::vector<std::string>& args, const char* command);
 
+/// POST /images/create?fromImage=NAME&tag=TAG (a tag or a digest) with the credentials of
+/// docker's config.json, the progress drawn to out as docker draws it; the stream's error as
+/// an Error.
+Result<void> PullImage(api::Client& client, const std::string& name, const std::string& tag,
+                       const std::string& platform, std::FILE* out);
+
 Result<int> CmdVersion(Env& env);
 Result<int> CmdImages(Env& env);            // images, image ls
 Result<int> CmdHistory(Env& env);           // history, image history
@@ -88,14 +94,9 @@ Result<int> CmdContainer(Env& env);         // container SUBCOMMAND
 Result<int> CmdVolume(Env& env);            // volume SUBCOMMAND
 Result<int> CmdEvents(Env& env);            // events, system events
 Result<int> CmdSystemPrune(Env& env);       // system prune
-/// POST /images/create?fromImage=NAME&tag=TAG (a tag or a digest) with the credentials of
-/// docker's config.json, the progress drawn to out as docker draws it; the stream's error as
-/// an Error.
-Result<void> PullImage(api::Client& client, const std::string& name, const std::string& tag,
-                       const std::string& platform, std::FILE* out);
-Result<int> CmdPull(Env& env);    // pull, image pull
-Result<int> CmdPush(Env& env);    // push, image push
-Result<int> CmdLogin(Env& env);   // login
-Result<int> CmdLogout(Env& env);  // logout
+Result<int> CmdPull(Env& env);              // pull, image pull
+Result<int> CmdPush(Env& env);              // push, image push
+Result<int> CmdLogin(Env& env);             // login
+Result<int> CmdLogout(Env& env);            // logout
 
 }  // namespace berth::cli

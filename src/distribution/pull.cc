@@ -1,6 +1,7 @@
 #include "distribution/pull.h"
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,6 +17,9 @@ namespace berth::distribution {
 namespace {
 
 const auto& kLog = log::Get("pull");
+
+// How many times one layer's download is resumed before the pull fails.
+constexpr int kMaxResumes = 5;
 
 // The OCI chain id: the diff id for a base layer, else sha256("<parent chain> <diff id>").
 Result<oci::Digest> ChainId(const oci::Digest& parent, const oci::Digest& diff_id) {
@@ -147,9 +151,34 @@ Result<PullResult> Pull(image::ImageService& images, const PullRequest& request,
       std::string id(desc.digest.short_hex());
       auto one = [&]() -> Result<void> {
         auto body = BERTH_TRY(reg->OpenBlob(desc.digest));
+        // A download cut short (the connection dropped, the registry restarted) resumes with
+        // Range from the bytes already taken, a few times; what was taken is hashed already.
+        int64_t offset = 0;
+        int resumes = 0;
         auto read = [&](char* buf, size_t n) -> Result<size_t> {
-          if (failed) return Error::Canceled("another layer failed");
-          return body->Read(buf, n);
+          for (;;) {
+            if (failed) return Error::Canceled("another layer failed");
+            auto got = body->Read(buf, n);
+            if (got && (*got > 0 || offset >= desc.size)) {
+              offset += static_cast<int64_t>(*got);
+              return got;
+            }
+            Error e = got ? Error::Unavailable("blob " + desc.digest.str() +
+                                               ": the body ended at " + std::to_string(offset) +
+                                               " of " + std::to_string(desc.size) + " bytes")
+                          : got.error();
+            if (e.code() != ErrorCode::kUnavailable || resumes >= kMaxResumes) return e;
+            ++resumes;
+            kLog.Warn({{"digest", desc.digest.str()}, {"offset", std::to_string(offset)}},
+                      "download cut short ({}): resuming", e.message());
+            std::this_thread::sleep_for(std::chrono::milliseconds(200 * resumes));
+            auto again = reg->OpenBlob(desc.digest, offset);
+            if (!again) {
+              if (again.error().code() != ErrorCode::kUnavailable) return std::move(again).error();
+              continue;  // counted: the next Read of the old body fails again at once
+            }
+            body = std::move(*again);
+          }
         };
         auto on_bytes = [&](int64_t current, int64_t total) {
           emit({.id = id,

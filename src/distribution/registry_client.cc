@@ -314,9 +314,23 @@ Result<FetchedManifest> RegistryClient::GetManifest(const std::string& reference
   return m;
 }
 
-Result<std::unique_ptr<HttpResponse>> RegistryClient::OpenBlob(const oci::Digest& digest) {
-  auto res = BERTH_TRY(Do("GET", "/v2/" + repository_ + "/blobs/" + digest.str(), {}));
+Result<std::unique_ptr<HttpResponse>> RegistryClient::OpenBlob(const oci::Digest& digest,
+                                                               int64_t offset) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (offset > 0) headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
+  auto res = BERTH_TRY(Do("GET", "/v2/" + repository_ + "/blobs/" + digest.str(), headers));
   int status = res->status();
+  if (offset > 0 && status == 206) return res;
+  if (offset > 0 && status == 200) {
+    char buf[65536];
+    for (int64_t skipped = 0; skipped < offset;) {
+      size_t want = static_cast<size_t>(std::min<int64_t>(offset - skipped, sizeof buf));
+      size_t n = BERTH_TRY(res->Read(buf, want));
+      if (n == 0) return Error::Unavailable("blob " + digest.str() + ": shorter than before");
+      skipped += static_cast<int64_t>(n);
+    }
+    return res;
+  }
   if (status != 200) {
     std::string body = res->ReadAll(64 << 10).value_or("");
     std::string text = "blob " + digest.str() + ": " + RegistryErrorText(status, body);

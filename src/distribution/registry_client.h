@@ -57,8 +57,10 @@ class RegistryClient {
   /// GET /v2/NAME/manifests/REF. NotFound "manifest unknown: …" for 404; PermissionDenied
   /// for a refused pull; the digest is verified when reference is a digest (DataLoss).
   Result<FetchedManifest> GetManifest(const std::string& reference);
-  /// GET /v2/NAME/blobs/DIGEST: the response, 200, its body to read.
-  Result<std::unique_ptr<HttpResponse>> OpenBlob(const oci::Digest& digest);
+  /// GET /v2/NAME/blobs/DIGEST: the response, 200, its body to read. With offset > 0, asks
+  /// for the bytes from offset on (Range): a 206 answers from there; a registry that ignores
+  /// the Range answers 200 from the start, whose first offset bytes are skipped here.
+  Result<std::unique_ptr<HttpResponse>> OpenBlob(const oci::Digest& digest, int64_t offset = 0);
   /// A small blob (a config) read whole and verified: DataLoss if its bytes hash otherwise.
   Result<std::string> ReadBlob(const oci::Digest& digest, size_t max_bytes = kMaxManifestBytes);
 

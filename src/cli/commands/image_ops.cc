@@ -188,6 +188,8 @@ Result<int> CmdImage(Env& env) {
   if (sub == "prune") return CmdPrune(rest);
   if (sub == "save") return CmdSave(rest);
   if (sub == "load") return CmdLoad(rest);
+  if (sub == "pull") return CmdPull(rest);
+  if (sub == "push") return CmdPush(rest);
   return Error::InvalidArgument("berth: 'image " + sub +
                                 "' is not a berth command.\nSee 'berth image --help'");
 }

@@ -119,3 +119,27 @@ teardown() { client_teardown; }
   run -1 docker pull "$DREG/tests/bb:nope"
   assert_contains "$output" "manifest unknown"
 }
+
+@test "a download cut short resumes with Range and the image is whole" {
+  make_layout
+  start_berth_registry reg
+  push_layout bb2 "$REG/tests/bb:2"
+  python3 "$BATS_TEST_DIRNAME/cut_proxy.py" "$REG" >"$TEST_DIR/proxy.out" 2>"$TEST_DIR/proxy.log" &
+  echo $! >>"$TEST_DIR/pids"
+  local proxy="" i
+  for ((i = 0; i < 200; i++)); do
+    proxy=$(sed -n 's/^listening on //p' "$TEST_DIR/proxy.out" 2>/dev/null) || true
+    [[ -n $proxy ]] && break
+    sleep 0.05
+  done
+  [[ -n $proxy ]] || fail "proxy did not start: $(cat "$TEST_DIR/proxy.log")"
+  run -0 docker pull "$proxy/tests/bb:2"
+  assert_contains "$output" "Status: Downloaded newer image for $proxy/tests/bb:2"
+  # Both large layers were cut once, then fetched from where they broke off.
+  [[ $(grep -c " cut$" "$TEST_DIR/proxy.log") == 2 ]] || fail "cuts: $(cat "$TEST_DIR/proxy.log")"
+  [[ $(grep -c "range=bytes=[1-9][0-9]*-$" "$TEST_DIR/proxy.log") == 2 ]] ||
+    fail "resumes: $(cat "$TEST_DIR/proxy.log")"
+  assert_eq "$(docker inspect -f '{{.Id}}' "$proxy/tests/bb:2")" "$(config_digest "$REG/tests/bb:2")"
+  run -0 docker run --rm "$proxy/tests/bb:2" /bin/busybox sha256sum /etc/two
+  assert_eq "${output%% *}" "$(sha256sum "$TEST_DIR/layers/two/etc/two" | cut -d' ' -f1)"
+}
