@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -19,6 +20,9 @@ namespace berth::distribution {
 namespace {
 
 const auto& kLog = log::Get("push");
+
+// How many times a blob or the manifest is sent again after the registry could not be reached.
+constexpr int kMaxRetries = 3;
 
 // The tags to push: the one named, or every tag of the repository.
 Result<std::vector<oci::Reference>> TagsToPush(image::ImageService& images,
@@ -75,9 +79,27 @@ class Pusher {
     progress_(e);
   }
 
-  // One blob into the repository unless it is there: the status that ends its line.
+  // SendBlobOnce, again after a failure to reach the registry or a connection it dropped (a
+  // restart mid-upload): the blob is asked for and sent from its start each time.
   Result<std::string> SendBlob(RegistryClient& reg, const oci::Reference& ref,
                                const image::PushableBlob& blob, const std::string& id) {
+    for (int attempt = 1;; ++attempt) {
+      auto done = SendBlobOnce(reg, ref, blob, id);
+      if (done || done.error().code() != ErrorCode::kUnavailable || attempt > kMaxRetries)
+        return done;
+      kLog.Warn({{"digest", blob.descriptor.digest.str()}}, "upload failed ({}): retrying",
+                done.error().message());
+      if (!id.empty())
+        Emit({.id = id,
+              .status =
+                  "Retrying in " + std::to_string(attempt) + " second" + (attempt > 1 ? "s" : "")});
+      std::this_thread::sleep_for(std::chrono::seconds(attempt));
+    }
+  }
+
+  // One blob into the repository unless it is there: the status that ends its line.
+  Result<std::string> SendBlobOnce(RegistryClient& reg, const oci::Reference& ref,
+                                   const image::PushableBlob& blob, const std::string& id) {
     const oci::Digest& d = blob.descriptor.digest;
     if (BERTH_TRY(reg.HasBlob(d))) return std::string("Layer already exists");
     std::string location;
@@ -154,7 +176,13 @@ class Pusher {
     if (first_error) return *first_error;
 
     BERTH_TRY(SendBlob(*reg, ref, img.config, ""));
-    BERTH_TRY(reg->PutManifest(ref.tag(), img.manifest_media_type, img.manifest_bytes));
+    for (int attempt = 1;; ++attempt) {
+      auto put = reg->PutManifest(ref.tag(), img.manifest_media_type, img.manifest_bytes);
+      if (put) break;
+      if (put.error().code() != ErrorCode::kUnavailable || attempt > kMaxRetries)
+        return std::move(put).error();
+      std::this_thread::sleep_for(std::chrono::seconds(attempt));
+    }
     PushedTag t{ref.tag(), img.manifest_digest, static_cast<int64_t>(img.manifest_bytes.size())};
     Emit({.status = t.tag + ": digest: " + t.digest.str() + " size: " + std::to_string(t.size)});
     Emit({.aux_tag = t.tag, .aux_digest = t.digest.str(), .aux_size = t.size});

@@ -139,3 +139,18 @@ push_layout() {
 config_digest() {
   echo "sha256:$(skopeo inspect --tls-verify=false --config --raw "docker://$1" | sha256sum | cut -d' ' -f1)"
 }
+
+# start_cut_proxy UPSTREAM [uploads]: cut_proxy.py in front of UPSTREAM; sets PROXY
+# (127.0.0.1:PORT). Its log of requests is $TEST_DIR/proxy.log.
+start_cut_proxy() {
+  python3 "$BATS_TEST_DIRNAME/cut_proxy.py" "$@" >"$TEST_DIR/proxy.out" 2>"$TEST_DIR/proxy.log" &
+  echo $! >>"$TEST_DIR/pids"
+  local i
+  PROXY=
+  for ((i = 0; i < 200; i++)); do
+    PROXY=$(sed -n 's/^listening on //p' "$TEST_DIR/proxy.out" 2>/dev/null) || true
+    [[ -n $PROXY ]] && return 0
+    sleep 0.05
+  done
+  fail "proxy did not start: $(cat "$TEST_DIR/proxy.log")"
+}

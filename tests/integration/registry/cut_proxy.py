@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
-"""A registry proxy for fault tests: forwards every request to UPSTREAM (host:port), but the
-first GET of each blob over 10,000 bytes is cut after half its body (the connection closed). Prints
-"listening on 127.0.0.1:PORT" once it accepts, and one line per request to stderr:
+"""A registry proxy for fault tests: forwards every request to UPSTREAM (host:port), but
+
+  cut_proxy.py UPSTREAM          the first GET of each blob over 10,000 bytes is cut after half
+                                 its body (the connection closed);
+  cut_proxy.py UPSTREAM uploads  the first upload request (PUT or PATCH) carrying over 10,000
+                                 bytes is read and never forwarded nor answered (the connection
+                                 closed, as by a registry that died mid-upload).
+
+Prints "listening on 127.0.0.1:PORT" once it accepts, and one line per request to stderr:
 "GET /v2/.../blobs/sha256:... range=bytes=N- cut" (or without "cut")."""
 
 import http.client
@@ -10,6 +16,8 @@ import sys
 import threading
 
 UPSTREAM = sys.argv[1]
+CUT_UPLOADS = len(sys.argv) > 2 and sys.argv[2] == "uploads"
+upload_cut = []
 cut_done = set()
 lock = threading.Lock()
 
@@ -23,13 +31,23 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def forward(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        if (CUT_UPLOADS and self.command in ("PUT", "PATCH") and "/blobs/uploads/" in self.path
+                and length > 10000):
+            with lock:
+                first = not upload_cut
+                upload_cut.append(self.path)
+            if first:
+                sys.stderr.write("%s %s cut\n" % (self.command, self.path))
+                sys.stderr.flush()
+                self.close_connection = True
+                return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
         conn = http.client.HTTPConnection(UPSTREAM, timeout=60)
         conn.request(self.command, self.path, body=body, headers=headers)
         res = conn.getresponse()
         data = res.read()
         cut = False
-        if (self.command == "GET" and "/blobs/sha256:" in self.path and res.status == 200
+        if (not CUT_UPLOADS and self.command == "GET" and "/blobs/sha256:" in self.path and res.status == 200
                 and len(data) > 10000):
             with lock:
                 if self.path not in cut_done:

@@ -124,15 +124,8 @@ teardown() { client_teardown; }
   make_layout
   start_berth_registry reg
   push_layout bb2 "$REG/tests/bb:2"
-  python3 "$BATS_TEST_DIRNAME/cut_proxy.py" "$REG" >"$TEST_DIR/proxy.out" 2>"$TEST_DIR/proxy.log" &
-  echo $! >>"$TEST_DIR/pids"
-  local proxy="" i
-  for ((i = 0; i < 200; i++)); do
-    proxy=$(sed -n 's/^listening on //p' "$TEST_DIR/proxy.out" 2>/dev/null) || true
-    [[ -n $proxy ]] && break
-    sleep 0.05
-  done
-  [[ -n $proxy ]] || fail "proxy did not start: $(cat "$TEST_DIR/proxy.log")"
+  start_cut_proxy "$REG"
+  local proxy=$PROXY
   run -0 docker pull "$proxy/tests/bb:2"
   assert_contains "$output" "Status: Downloaded newer image for $proxy/tests/bb:2"
   # Both large layers were cut once, then fetched from where they broke off.

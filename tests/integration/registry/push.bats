@@ -134,3 +134,22 @@ PY
   assert_contains "$output" "aux 2 sha256:"
   assert_eq "$(config_digest "$REG/py/bb:2")" "$(config_digest "$REG/tests/bb:1")"
 }
+
+@test "an upload the registry drops is sent again; the image arrives whole" {
+  make_layout
+  start_berth_registry src
+  local src=$REG
+  push_layout bb2 "$src/tests/bb:2"
+  run -0 docker pull "$src/tests/bb:2"
+  start_berth_registry dst
+  start_cut_proxy "$REG" uploads
+  run -0 docker tag "$src/tests/bb:2" "$PROXY/tests/bb:2"
+  run -0 docker push "$PROXY/tests/bb:2"
+  assert_contains "$output" "2: digest: sha256:"
+  [[ $(grep -c " cut$" "$TEST_DIR/proxy.log") == 1 ]] || fail "one cut: $(cat "$TEST_DIR/proxy.log")"
+  run -0 grep -c "upload failed .*: retrying" "$TEST_DIR/berthd.log"
+  assert_eq "$output" 1
+  # What the registry holds is the image pushed.
+  run -0 skopeo copy -q --src-tls-verify=false "docker://$REG/tests/bb:2" "oci:$TEST_DIR/back:bb"
+  assert_eq "$(config_digest "$REG/tests/bb:2")" "$(docker inspect -f '{{.Id}}' "$src/tests/bb:2")"
+}
