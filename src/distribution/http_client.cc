@@ -2,6 +2,8 @@
 
 #include "distribution/http_client.h"
 
+#include <dirent.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -9,10 +11,12 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <limits>
+#include <memory>
 
 namespace berth::distribution {
 namespace {
@@ -25,6 +29,46 @@ using tcp = asio::ip::tcp;
 class BeastResponse final : public HttpResponse {
  public:
   BeastResponse(std::string what) : what_(std::move(what)), socket_(io_) {}
+
+  // Calls f with the stream the request goes over: the socket, or TLS over it.
+  template <class F>
+  auto OnStream(F&& f) {
+    if (tls_) return f(*tls_);
+    return f(socket_);
+  }
+
+  // TLS over the connected socket: the server's certificate checked against the system's CAs
+  // and the *.crt files of ca_dir (docker's /etc/docker/certs.d/HOST:PORT), and its name
+  // against the host, unless verify is off (an insecure registry).
+  Result<void> Handshake(const HttpRequest& r, const std::string& host) {
+    ctx_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    ctx_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    if (r.tls_verify) {
+      ctx_->set_default_verify_paths(ec);
+      if (!r.ca_dir.empty()) {
+        if (DIR* d = ::opendir(r.ca_dir.c_str())) {
+          while (dirent* e = ::readdir(d)) {
+            std::string name = e->d_name;
+            if (name.size() > 4 && name.compare(name.size() - 4, 4, ".crt") == 0)
+              ctx_->load_verify_file(r.ca_dir + "/" + name, ec);
+          }
+          ::closedir(d);
+        }
+      }
+      ctx_->set_verify_mode(asio::ssl::verify_peer);
+    } else {
+      ctx_->set_verify_mode(asio::ssl::verify_none);
+    }
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *ctx_);
+    if (r.tls_verify) tls_->set_verify_callback(asio::ssl::host_name_verification(host));
+    ::SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());
+    tls_->handshake(asio::ssl::stream_base::client, ec);
+    if (ec) return Error::Unavailable(what_ + ": tls handshake: " + ec.message());
+    return {};
+  }
 
   Result<void> Send(const HttpRequest& r) {
     boost::system::error_code ec;
@@ -39,6 +83,7 @@ class BeastResponse final : public HttpResponse {
     struct timeval tv = {static_cast<time_t>(r.timeout.count()), 0};
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (r.url.scheme == "https") BERTH_TRY(Handshake(r, host));
 
     if (r.body_source) {
       BERTH_TRY(SendStreamed(r));
@@ -51,13 +96,13 @@ class BeastResponse final : public HttpResponse {
         req.body() = r.body;
         req.prepare_payload();
       }
-      http::write(socket_, req, ec);
+      OnStream([&](auto& stream) { http::write(stream, req, ec); });
       if (ec) return Error::Unavailable(what_ + ": " + ec.message());
     }
     buffer_.reserve(64 << 10);
     parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     if (r.method == "HEAD") parser_.skip(true);
-    http::read_header(socket_, buffer_, parser_, ec);
+    OnStream([&](auto& stream) { http::read_header(stream, buffer_, parser_, ec); });
     if (ec) return Error::Unavailable(what_ + ": " + ec.message());
     return {};
   }
@@ -71,7 +116,7 @@ class BeastResponse final : public HttpResponse {
     for (const auto& [k, v] : r.headers) req.set(k, v);
     req.content_length(static_cast<uint64_t>(r.body_length));
     http::request_serializer<http::empty_body> sr{req};
-    http::write_header(socket_, sr, ec);
+    OnStream([&](auto& stream) { http::write_header(stream, sr, ec); });
     if (ec) return Error::Unavailable(what_ + ": " + ec.message());
     std::string buf(256 << 10, '\0');
     int64_t left = r.body_length;
@@ -80,7 +125,7 @@ class BeastResponse final : public HttpResponse {
       size_t n = BERTH_TRY(r.body_source(buf.data(), want));
       if (n == 0)
         return Error::DataLoss(what_ + ": the body ended " + std::to_string(left) + " bytes early");
-      asio::write(socket_, asio::buffer(buf.data(), n), ec);
+      OnStream([&](auto& stream) { asio::write(stream, asio::buffer(buf.data(), n), ec); });
       if (ec) return Error::Unavailable(what_ + ": " + ec.message());
       left -= static_cast<int64_t>(n);
     }
@@ -102,7 +147,7 @@ class BeastResponse final : public HttpResponse {
       parser_.get().body().data = buf;
       parser_.get().body().size = n;
       boost::system::error_code ec;
-      http::read_some(socket_, buffer_, parser_, ec);
+      OnStream([&](auto& stream) { http::read_some(stream, buffer_, parser_, ec); });
       if (ec == http::error::need_buffer) ec = {};
       if (ec) return Error::Unavailable(what_ + ": read body: " + ec.message());
       size_t got = n - parser_.get().body().size;
@@ -115,6 +160,8 @@ class BeastResponse final : public HttpResponse {
   std::string what_;
   asio::io_context io_;
   tcp::socket socket_;
+  std::unique_ptr<asio::ssl::context> ctx_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   beast::flat_buffer buffer_;
   http::response_parser<http::buffer_body> parser_;
 };
@@ -135,8 +182,8 @@ Result<std::string> HttpResponse::ReadAll(size_t max_bytes) {
 
 Result<std::unique_ptr<HttpResponse>> HttpSend(const HttpRequest& request) {
   std::string what = request.method + " " + request.url.String();
-  if (request.url.scheme != "http")
-    return Error::NotImplemented(what + ": https registries are not supported yet");
+  if (request.url.scheme != "http" && request.url.scheme != "https")
+    return Error::InvalidArgument(what + ": unsupported scheme");
   auto res = std::make_unique<BeastResponse>(what);
   try {
     BERTH_TRY(res->Send(request));

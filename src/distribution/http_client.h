@@ -6,7 +6,8 @@
 //   auto res = BERTH_TRY(HttpSend({.method = "GET", .url = url, .headers = {{"Accept", a}}}));
 //   if (res->status() == 200) while (size_t n = BERTH_TRY(res->Read(buf, sizeof buf))) ...
 //
-// Only http: URLs for now; https is NotImplemented until TLS is wired (OpenSSL is there).
+// http: and https: URLs (TLS 1.2+ through OpenSSL, the certificate verified unless the
+// request says not to).
 // Errors: Unavailable for a registry that cannot be reached or drops the connection, with the
 // URL in the message.
 
@@ -35,6 +36,10 @@ struct HttpRequest {
   /// The longest a read or a connect may wait before the request fails (a registry that
   /// stops sending).
   std::chrono::seconds timeout{60};
+  /// https: check the server's certificate (the system's CAs and the *.crt files of ca_dir)
+  /// and its name; off for an insecure registry.
+  bool tls_verify = true;
+  std::string ca_dir;
 };
 
 class HttpResponse {

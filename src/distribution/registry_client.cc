@@ -78,9 +78,40 @@ Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(const std::string
   bool insecure = IsLoopbackHost(host) ||
                   std::find(options.insecure_registries.begin(), options.insecure_registries.end(),
                             host) != options.insecure_registries.end();
-  Url base = BERTH_TRY(ParseUrl((insecure ? "http://" : "https://") + host + "/"));
+  Url base = BERTH_TRY(ParseUrl("https://" + host + "/"));
   return std::unique_ptr<RegistryClient>(
-      new RegistryClient(std::move(base), repository, options, actions));
+      new RegistryClient(std::move(base), repository, options, actions, insecure));
+}
+
+Result<void> RegistryClient::ChooseScheme() {
+  if (!insecure_) return {};
+  std::call_once(scheme_once_, [this] {
+    HttpRequest probe{.method = "GET", .url = base_, .timeout = std::chrono::seconds(10)};
+    probe.url.target = "/v2/";
+    probe.tls_verify = false;
+    auto res = HttpSend(probe);
+    if (res) return;  // it speaks TLS: https, unverified
+    if (res.error().message().find(": tls handshake: ") == std::string::npos) {
+      scheme_error_ = res.error();  // not there at all
+      return;
+    }
+    auto plain = ParseUrl("http://" + base_.Authority() + "/");
+    if (!plain) {
+      scheme_error_ = plain.error();
+      return;
+    }
+    kLog.Debug("{} does not speak TLS: plain HTTP", base_.Authority());
+    base_ = *plain;
+  });
+  if (scheme_error_) return *scheme_error_;
+  return {};
+}
+
+void RegistryClient::SetTls(HttpRequest* request) const {
+  bool same_host = request->url.host == base_.host && request->url.port == base_.port;
+  request->tls_verify = !(insecure_ && same_host);
+  if (same_host && !options_.certs_dir.empty())
+    request->ca_dir = options_.certs_dir + "/" + base_.Authority();
 }
 
 std::string RegistryClient::CurrentAuthorization() {
@@ -118,6 +149,7 @@ Result<std::string> RegistryClient::Authorize(const std::vector<Challenge>& chal
       req.headers.emplace_back("Authorization", BasicAuthorization(creds));
     }
     kLog.Debug("token from {}", token_url.String());
+    SetTls(&req);
     auto res = BERTH_TRY(HttpSend(req));
     std::string body = BERTH_TRY(res->ReadAll(1u << 20));
     if (res->status() != 200) {
@@ -141,12 +173,14 @@ Result<std::string> RegistryClient::Authorize(const std::vector<Challenge>& chal
 Result<std::unique_ptr<HttpResponse>> RegistryClient::Do(
     const std::string& method, const std::string& target,
     std::vector<std::pair<std::string, std::string>> headers) {
+  BERTH_TRY(ChooseScheme());
   HttpRequest req{.method = method, .url = base_, .headers = std::move(headers)};
   req.url.target = target;
   return DoUrl(std::move(req));
 }
 
 Result<std::unique_ptr<HttpResponse>> RegistryClient::DoUrl(HttpRequest request) {
+  BERTH_TRY(ChooseScheme());
   const auto headers = request.headers;
   bool answered_challenge = false;
   for (int hop = 0; hop < 8; ++hop) {
@@ -155,6 +189,7 @@ Result<std::unique_ptr<HttpResponse>> RegistryClient::DoUrl(HttpRequest request)
     bool same_host = req.url.host == base_.host && req.url.port == base_.port;
     std::string auth = same_host ? CurrentAuthorization() : "";
     if (!auth.empty()) req.headers.emplace_back("Authorization", auth);
+    SetTls(&req);
     auto res = BERTH_TRY(HttpSend(req));
     int status = res->status();
     if (status == 401 && same_host && !answered_challenge && !request.body_source) {
@@ -273,6 +308,7 @@ Result<void> RegistryClient::UploadBlob(const std::string& location, const oci::
 
 Result<void> RegistryClient::PutManifest(const std::string& reference,
                                          const std::string& media_type, const std::string& bytes) {
+  BERTH_TRY(ChooseScheme());
   HttpRequest req{.method = "PUT", .url = base_, .headers = {{"Content-Type", media_type}}};
   req.url.target = "/v2/" + repository_ + "/manifests/" + reference;
   req.body = bytes;

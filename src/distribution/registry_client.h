@@ -10,13 +10,16 @@
 //   Manifest m = BERTH_TRY(reg.GetManifest("latest", kManifestAccept));
 //   auto body = BERTH_TRY(reg.OpenBlob(layer.digest));   // stream it
 //
-// Plain HTTP is used for loopback registries and those listed in insecure_registries; every
-// other registry is HTTPS (NotImplemented until TLS is wired).
+// Every registry is spoken to over HTTPS with its certificate verified, except insecure ones
+// (loopback registries and those listed in insecure_registries), as dockerd does: HTTPS
+// without verification first, and plain HTTP when the registry does not speak TLS (the first
+// request finds out which; the client keeps it).
 // Thread safety: OpenBlob and ReadBlob may be called from many threads at once.
 
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +40,9 @@ struct RegistryOptions {
   Credentials credentials;
   /// host[:port] of registries spoken to over plain HTTP besides loopback ones.
   std::vector<std::string> insecure_registries;
+  /// CA certificates for a registry: DIR/HOST[:PORT]/*.crt (docker's layout), besides the
+  /// system's.
+  std::string certs_dir = "/etc/docker/certs.d";
 };
 
 struct FetchedManifest {
@@ -89,11 +95,17 @@ class RegistryClient {
   const std::string& repository() const { return repository_; }
 
  private:
-  RegistryClient(Url base, std::string repository, RegistryOptions options, std::string actions)
+  RegistryClient(Url base, std::string repository, RegistryOptions options, std::string actions,
+                 bool insecure)
       : base_(std::move(base)),
         repository_(std::move(repository)),
         options_(std::move(options)),
-        actions_(std::move(actions)) {}
+        actions_(std::move(actions)),
+        insecure_(insecure) {}
+  /// For an insecure registry, once: HTTPS if it answers a TLS handshake, else plain HTTP.
+  Result<void> ChooseScheme();
+  /// The TLS settings of a request to url.
+  void SetTls(HttpRequest* request) const;
   /// Sends, answering a 401 challenge once and following redirects.
   Result<std::unique_ptr<HttpResponse>> Do(
       const std::string& method, const std::string& target,
@@ -111,6 +123,9 @@ class RegistryClient {
   std::string repository_;
   RegistryOptions options_;
   std::string actions_;
+  bool insecure_ = false;
+  std::once_flag scheme_once_;
+  std::optional<Error> scheme_error_;
   std::vector<std::string> extra_scopes_;  // GUARDED_BY(mu_)
   std::mutex mu_;
   std::string authorization_;  // GUARDED_BY(mu_)

@@ -98,9 +98,6 @@ teardown() { client_teardown; }
   port=$(free_port)
   run -1 docker pull "127.0.0.1:$port/x:1"
   assert_contains "$output" "127.0.0.1:$port"
-  # A registry that is not on loopback nor --insecure-registry is not spoken to over HTTP.
-  run -1 docker pull "registry.invalid:5000/x:1"
-  assert_contains "$output" "https://registry.invalid:5000/"
 }
 
 @test "docker pull from Debian's docker-registry" {

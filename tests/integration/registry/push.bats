@@ -153,3 +153,30 @@ PY
   run -0 skopeo copy -q --src-tls-verify=false "docker://$REG/tests/bb:2" "oci:$TEST_DIR/back:bb"
   assert_eq "$(config_digest "$REG/tests/bb:2")" "$(docker inspect -f '{{.Id}}' "$src/tests/bb:2")"
 }
+
+@test "a loopback registry over TLS: push and pull through berthd (HTTPS first, unverified)" {
+  command -v openssl >/dev/null || skip "no openssl"
+  mkdir -p "$TEST_DIR/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$TEST_DIR/tls/key.pem" -out "$TEST_DIR/tls/cert.pem" 2>/dev/null
+  htpasswd -B -b -c "$TEST_DIR/htpasswd" alice s3cret 2>/dev/null || skip "no htpasswd"
+  start_berth_registry reg --tls-cert "$TEST_DIR/tls/cert.pem" --tls-key "$TEST_DIR/tls/key.pem" \
+    --htpasswd "$TEST_DIR/htpasswd" --token-realm /token
+  run -0 curl -s --cacert "$TEST_DIR/tls/cert.pem" -o /dev/null -w '%{http_code}' "https://$REG/v2/"
+  assert_eq "$output" 401
+  busybox_tar
+  berth import - app:1 <"$BB_TAR" >/dev/null
+  run -0 docker login -u alice --password-stdin "$REG" <<<"s3cret"
+  run -0 docker tag app:1 "$REG/tls/app:1"
+  run -0 docker push "$REG/tls/app:1"
+  assert_contains "$output" "1: digest: sha256:"
+  local id
+  id=$(docker inspect -f '{{.Id}}' app:1)
+  run -0 skopeo inspect --cert-dir "$TEST_DIR/tls" --tls-verify=false --creds alice:s3cret \
+    --config --raw "docker://$REG/tls/app:1"
+  assert_eq "sha256:$(printf %s "$output" | sha256sum | cut -d' ' -f1)" "$id"
+  run -0 docker rmi "$REG/tls/app:1" app:1
+  run -0 docker pull "$REG/tls/app:1"
+  assert_eq "$(docker inspect -f '{{.Id}}' "$REG/tls/app:1")" "$id"
+}
