@@ -192,6 +192,8 @@ ContainerService::ContainerService(ContainerServiceOptions options)
   epoll_event ev{EPOLLIN, {.fd = wake_.get()}};
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
   watcher_ = std::thread([this] { WatchLoop(); });
+  trash_ = std::make_unique<fs::Trash>(JoinPath(o_.root, "trash"));
+  run_trash_ = std::make_unique<fs::Trash>(JoinPath(o_.exec_root, "trash"));
 }
 
 ContainerService::~ContainerService() { Shutdown(); }
@@ -1056,8 +1058,10 @@ Result<void> ContainerService::RemoveLocked(std::unique_lock<std::mutex>& lock, 
     if (IsMountPoint(c.rootfs))
       return Error::Unavailable("the rootfs of " + c.id + " is still mounted");
     (void)rt_.Delete(c.id, true);
-    BERTH_TRY(RemoveAll(ContainerDir(c.id)));
-    (void)RemoveAll(RunDir(c.id));
+    // Gone from containers/ at once (a restart of berthd does not see it again); its files
+    // are freed in the background, off the path of `docker run --rm`.
+    BERTH_TRY(trash_->Discard(ContainerDir(c.id)));
+    (void)run_trash_->Discard(RunDir(c.id));
     return {};
   }();
   lock.lock();

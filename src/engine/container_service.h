@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "engine/container/config.h"
+#include "engine/fs/trash.h"
 #include "engine/monitor/monitor.h"
 #include "engine/monitor/spawner.h"
 #include "image/image_service.h"
@@ -233,6 +234,10 @@ class ContainerService {
   std::map<int, std::string> watched_;  // report fd → container id; GUARDED_BY(mu_)
   std::thread watcher_;
   bool stopping_ = false;
+  // Removed containers' trees go here and are freed in the background: <root>/trash for
+  // their records and layers, <exec_root>/trash for their run dirs (another filesystem).
+  std::unique_ptr<fs::Trash> trash_;
+  std::unique_ptr<fs::Trash> run_trash_;
 };
 
 }  // namespace berth::engine
