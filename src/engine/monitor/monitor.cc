@@ -642,7 +642,8 @@ void Monitor::OnInitExit() {
     code = 128 + si.si_status;
   exit_code_ = code;
   bool oom = false;
-  if (auto st = rt_.Stats(c_.id); st) oom = st->oom_kill > 0;
+  // The init has exited (the container is stopped) but its cgroup is still there.
+  if (auto st = rt_.FinalStats(c_.id); st) oom = st->oom_kill > 0;
   // The processes are gone: what is left in the pipes is the last output.
   for (Fd* fd : {&io_.master, &io_.out, &io_.err}) {
     if (!*fd) continue;

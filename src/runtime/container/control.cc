@@ -34,6 +34,12 @@ Result<cgroups::Stats> Runtime::Stats(const std::string& id) {
   return cg->GetStats();
 }
 
+Result<cgroups::Stats> Runtime::FinalStats(const std::string& id) {
+  ContainerInfo info = BERTH_TRY(Load(id));
+  auto cg = BERTH_TRY(Cgroup(info.record));
+  return cg->GetStats();
+}
+
 Result<void> Runtime::Update(const std::string& id, const oci::Resources& resources) {
   ContainerInfo info = BERTH_TRY(Load(id));
   if (info.status == container::Status::kStopped)

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -40,6 +41,7 @@ Result<std::string> RealPath(const std::string& path) {
 // mknod of any device, and the config's own linux.devices.
 oci::Resources WithDefaultDevices(oci::Resources res, const std::vector<oci::Device>& devices) {
   if (res.devices.empty()) return res;
+  const size_t own = res.devices.size();
   auto rule = [](std::string type, std::optional<int64_t> major, std::optional<int64_t> minor,
                  std::string access) {
     oci::DeviceRule r;
@@ -58,7 +60,13 @@ oci::Resources WithDefaultDevices(oci::Resources res, const std::vector<oci::Dev
   res.devices.push_back(rule("c", 136, std::nullopt, "rwm"));
   for (const auto& d : devices) {
     if (d.type == "p") continue;
-    res.devices.push_back(rule(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm"));
+    std::string type = d.type == "b" ? "b" : "c";
+    // A rule of the config's own for this very node sets its access (docker run
+    // --device /dev/x:/dev/x:r): an rwm added after it would widen it.
+    bool ruled = std::any_of(res.devices.begin(), res.devices.begin() + own, [&](const auto& r) {
+      return r.type == type && r.major == d.major && r.minor == d.minor;
+    });
+    if (!ruled) res.devices.push_back(rule(type, d.major, d.minor, "rwm"));
   }
   return res;
 }

@@ -95,6 +95,9 @@ class Runtime {
   Result<void> Resume(const std::string& id);
   Result<std::vector<pid_t>> Pids(const std::string& id);
   Result<cgroups::Stats> Stats(const std::string& id);
+  /// The cgroup's figures whatever the container's state: a stopped container's cgroup still
+  /// holds them until Delete (the monitor reads the OOM kill count after the init exited).
+  Result<cgroups::Stats> FinalStats(const std::string& id);
   Result<void> Update(const std::string& id, const oci::Resources& resources);
 
   /// The config.json the container was created with.
