@@ -1,5 +1,6 @@
 #include "engine/container_service.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -18,6 +19,7 @@
 #include "engine/monitor/protocol.h"
 #include "engine/volume/volume_service.h"
 #include "oci/reference.h"
+#include "runtime/rootfs/rootfs.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -172,6 +174,16 @@ int SignalNumber(const std::string& name, int def) {
   if (name.empty()) return def;
   int s = runtime::ParseSignal(name);
   return s;
+}
+
+// For a spec built only to check the flags (create, update): a container:NAME mode's path is
+// known only at start, when the other container's pid is.
+std::map<std::string, std::string> ProbeNamespaces(const HostConfig& h) {
+  std::map<std::string, std::string> paths;
+  if (h.ipc_mode.starts_with("container:")) paths["ipc"] = "/proc/self/ns/ipc";
+  if (h.pid_mode.starts_with("container:")) paths["pid"] = "/proc/self/ns/pid";
+  if (h.network_mode.starts_with("container:")) paths["network"] = "/proc/self/ns/net";
+  return paths;
 }
 
 // Docker's exit codes for a start that failed to exec the command.
@@ -345,6 +357,10 @@ Result<void> ContainerService::Restore() {
 Result<std::string> ContainerService::Create(CreateRequest req,
                                              std::vector<std::string>* warnings) {
   (void)warnings;
+  // Checked here, not at start: Docker's messages, and no container left that cannot start.
+  if (const auto& sig = req.config.stop_signal; !sig.empty() && runtime::ParseSignal(sig) <= 0)
+    return Error::InvalidArgument("Invalid signal: " + sig);
+  BERTH_TRY(logs::ParseLogOptions(req.host_config.log_config.config));
   image::Image img = BERTH_TRY(o_.images->Get(req.config.image));
   std::unique_lock lock(mu_);
   std::string name;
@@ -427,11 +443,9 @@ Result<std::string> ContainerService::Create(CreateRequest req,
       mp.rw = !m.read_only;
       mp.mode = m.read_only ? "ro" : "";
       if (m.type == "bind") {
+        // The host's / may be bound (Docker allows -v /:/host, read-write too): it is mounted
+        // in the container's own mount namespace, on a destination resolved inside its rootfs.
         std::string src = m.source;
-        if (src == "/")
-          return Error::InvalidArgument(
-              "invalid mount config for type \"bind\": binding the host's root directory / "
-              "into a container is refused");
         struct stat st;
         if (::stat(src.c_str(), &st) < 0) {
           if (!m.from_bind_string)
@@ -441,9 +455,6 @@ Result<std::string> ContainerService::Create(CreateRequest req,
         }
         char real[PATH_MAX];
         if (!::realpath(src.c_str(), real)) return Error::FromErrno(errno, "resolve " + src);
-        if (std::string(real) == "/")
-          return Error::InvalidArgument("invalid mount config for type \"bind\": " + src +
-                                        " resolves to the host's root directory /: refused");
         mp.source = real;
         mp.propagation = m.propagation.empty() ? "rprivate" : m.propagation;
       } else if (m.type == "volume") {
@@ -513,7 +524,8 @@ Result<std::string> ContainerService::Create(CreateRequest req,
                              .host = &c.request.host_config,
                              .image = &image_config,
                              .rootfs = c.lower_dirs.empty() ? c.rootfs : c.lower_dirs[0],
-                             .init_path = o_.init_path}));
+                             .init_path = o_.init_path,
+                             .namespace_paths = ProbeNamespaces(c.request.host_config)}));
     (void)probe;
     BERTH_TRY(Save(c));
     return {};
@@ -565,7 +577,36 @@ Result<void> ContainerService::MountRootfs(const Container& c) {
   return {};
 }
 
+Result<std::map<std::string, std::string>> ContainerService::JoinedNamespaces(const Container& c) {
+  std::map<std::string, std::string> paths;
+  const HostConfig& h = c.request.host_config;
+  struct Join {
+    const std::string& mode;
+    const char *type, *proc, *what;
+  };
+  for (const Join& j :
+       {Join{h.ipc_mode, "ipc", "ipc", "IPC"}, Join{h.pid_mode, "pid", "pid", "PID"},
+        Join{h.network_mode, "network", "net", "network"}}) {
+    if (!j.mode.starts_with("container:")) continue;
+    std::lock_guard lock(mu_);
+    std::string other = BERTH_TRY(ResolveLocked(j.mode.substr(10)));
+    const Container& o = containers_[other]->c;
+    if (other == c.id) return Error::InvalidArgument(std::string("cannot join own ") + j.what);
+    if (!o.state.running || o.state.pid <= 0)
+      return Error::Conflict(std::string("cannot join ") + j.what +
+                             " of a non running container: " + other);
+    // Docker's donor must have said so (its daemon's default IPC mode is private).
+    if (j.type == std::string_view("ipc") && o.request.host_config.ipc_mode != "shareable")
+      return Error::Conflict("can't join IPC of container " + other +
+                             ": non-shareable IPC (hint: use IpcMode:shareable for the donor "
+                             "container)");
+    paths[j.type] = "/proc/" + std::to_string(o.state.pid) + "/ns/" + j.proc;
+  }
+  return paths;
+}
+
 Result<void> ContainerService::PrepareStart(Container& c) {
+  auto namespace_paths = BERTH_TRY(JoinedNamespaces(c));
   std::string run_dir = RunDir(c.id);
   BERTH_TRY(MkdirAll(run_dir, 0700));
   ::unlink(monitor::ExitFile(run_dir).c_str());
@@ -577,6 +618,16 @@ Result<void> ContainerService::PrepareStart(Container& c) {
   };
   auto prepared = [&]() -> Result<void> {
     image::Image img = BERTH_TRY(o_.images->Get(c.image_id));
+    // Docker makes a missing working directory (root's, 0755), inside the rootfs: symlinks
+    // on the way are resolved there.
+    std::string wd = c.request.config.working_dir;
+    if (wd.empty() && img.config.config.config) wd = img.config.config.config->working_dir;
+    if (!wd.empty() && wd != "/") {
+      Fd root(::open(c.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!root) return Error::FromErrno(errno, "open " + c.rootfs);
+      BERTH_TRY_CTX(runtime::rootfs::MakeMountPoint(root.get(), wd, true),
+                    "create the working directory");
+    }
     std::vector<ResolvedMount> mounts;
     for (auto& m : c.mounts) {
       // A volume with driver options (type=tmpfs, o=bind, ...) is mounted for its first user.
@@ -627,7 +678,8 @@ Result<void> ContainerService::PrepareStart(Container& c) {
                                           .init_path = o_.init_path,
                                           .hosts_path = c.hosts_path,
                                           .resolv_conf_path = c.resolv_conf_path,
-                                          .hostname_path = c.hostname_path}));
+                                          .hostname_path = c.hostname_path,
+                                          .namespace_paths = namespace_paths}));
     BERTH_TRY(
         WriteFileReplace(JoinPath(ContainerDir(c.id), "config.json"), oci::Serialize(spec), 0600));
     return {};
@@ -642,6 +694,11 @@ Result<void> ContainerService::Start(std::string_view name) {
   auto e = containers_[id];
   if (e->c.state.paused)
     return Error::Conflict("cannot start a paused container, try unpause instead");
+  if (e->c.state.running) return Error(ErrorCode::kFailedPrecondition, "container already started");
+  if (e->busy) return Error::Conflict("container " + id + " is busy (being started or removed)");
+  // A client that attached first (docker run, start -a) may be quicker with its start than
+  // its attach's thread with the hand-over: its output would be lost.
+  cv_.wait_for(lock, std::chrono::seconds(5), [&] { return e->attaching == 0; });
   if (e->c.state.running) return Error(ErrorCode::kFailedPrecondition, "container already started");
   if (e->busy) return Error::Conflict("container " + id + " is busy (being started or removed)");
   e->busy = true;
@@ -1164,7 +1221,8 @@ Result<void> ContainerService::Update(std::string_view name, const HostConfig& u
                                           .host = &hc,
                                           .image = &img.config.config,
                                           .rootfs = e->c.rootfs,
-                                          .init_path = o_.init_path}));
+                                          .init_path = o_.init_path,
+                                          .namespace_paths = ProbeNamespaces(hc)}));
     if (spec.linux && spec.linux->resources) BERTH_TRY(rt_.Update(id, *spec.linux->resources));
   }
   BERTH_TRY(Save(e->c));
@@ -1243,6 +1301,18 @@ std::vector<std::string> ContainerService::UsersOfVolume(const std::string& volu
 
 Result<Fd> ContainerService::ConnectMonitor(const std::string& id) {
   return monitor::Connect(monitor::SocketPath(RunDir(id)));
+}
+
+Result<std::shared_ptr<void>> ContainerService::BeginAttach(std::string_view name) {
+  std::lock_guard lock(mu_);
+  std::string id = BERTH_TRY(ResolveLocked(name));
+  std::shared_ptr<Entry> e = containers_[id];
+  ++e->attaching;
+  return std::shared_ptr<void>(nullptr, [this, e](void*) {
+    std::lock_guard l(mu_);
+    --e->attaching;
+    cv_.notify_all();
+  });
 }
 
 Result<void> ContainerService::Attach(std::string_view name, const monitor::AttachRequest& req,

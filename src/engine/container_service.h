@@ -175,6 +175,11 @@ class ContainerService {
   /// Hands a hijacked client to the container: to its monitor if it runs, else kept until
   /// the next start (docker run attaches before it starts).
   Result<void> Attach(std::string_view name, const monitor::AttachRequest& request, Fd client);
+  /// Called before the attach's response goes out: the client may send start as soon as it
+  /// reads it, and a start waits (up to 5 s) until every attach announced so is handed over
+  /// by Attach, so that no output is lost. The attach counts as handed over when the guard
+  /// is destroyed.
+  Result<std::shared_ptr<void>> BeginAttach(std::string_view name);
   Result<void> Resize(std::string_view name, uint32_t height, uint32_t width);
 
   Result<std::string> ExecCreate(std::string_view name, ExecConfig config);
@@ -201,6 +206,7 @@ class ContainerService {
     bool removed = false;
     bool busy = false;  // a start, stop or remove in progress
     std::vector<std::pair<monitor::AttachRequest, Fd>> pending_attaches;
+    int attaching = 0;  // attaches answered (BeginAttach) but not yet handed to Attach
   };
 
   Result<std::string> ResolveLocked(std::string_view name);
@@ -208,6 +214,8 @@ class ContainerService {
   Result<void> StartLocked(std::unique_lock<std::mutex>& lock, Entry* e);
   Result<void> MountRootfs(const Container& c);
   Result<void> PrepareStart(Container& c);
+  /// The namespaces a container:NAME mode joins (ipc, pid, network), as /proc/PID/ns paths.
+  Result<std::map<std::string, std::string>> JoinedNamespaces(const Container& c);
   void Watch(const std::string& id, Fd report);
   void WatchLoop();
   void OnEvent(const std::string& id, const nlohmann::json& event);

@@ -585,16 +585,21 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
     if (auto keys = engine::monitor::ParseDetachKeys(a.detach_keys); !keys)
       return ErrorResponse(keys.error());
     std::string id = c->id;
-    return Hijacked(req, c->request.config.tty, [svc, id, a](int fd, std::string_view rest) {
-      auto dup = DupSocket(fd);
-      if (!dup) return;
-      engine::monitor::AttachRequest req2 = a;
-      req2.initial = std::string(rest);
-      if (auto r = svc->Attach(id, req2, std::move(*dup)); !r) {
-        std::string msg = r.error().message() + "\n";
-        (void)!::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL);
-      }
-    });
+    // Before the response: a start that comes once the client has read it waits for this
+    // attach (the guard goes when the hijack callback, holding it, is destroyed).
+    auto guard = svc->BeginAttach(id);
+    if (!guard) return ErrorResponse(guard.error());
+    return Hijacked(req, c->request.config.tty,
+                    [svc, id, a, g = std::move(*guard)](int fd, std::string_view rest) {
+                      auto dup = DupSocket(fd);
+                      if (!dup) return;
+                      engine::monitor::AttachRequest req2 = a;
+                      req2.initial = std::string(rest);
+                      if (auto r = svc->Attach(id, req2, std::move(*dup)); !r) {
+                        std::string msg = r.error().message() + "\n";
+                        (void)!::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL);
+                      }
+                    });
   });
 
   router->Add("POST", "/containers/{name}/resize", [svc](Request& req) {
@@ -706,12 +711,18 @@ void AddContainerRoutes(Router* router, engine::ContainerService* svc) {
                                  : "application/vnd.docker.multiplexed-stream");
     r.stream = [o, path, timestamps, tty](BodyWriter& w) -> Result<void> {
       if (!PathExists(path)) return {};
-      return engine::logs::ReadLogs(path, o, [&](const engine::logs::LogEntry& e) -> Result<void> {
-        std::string line =
-            timestamps ? engine::logs::FormatTimestamp(e.time_ns) + " " + e.line : e.line;
-        if (tty) return w.Write(line);
-        return w.Write(engine::logs::Frame(e.stream == "stderr" ? 2 : 1, line));
-      });
+      // A follower whose client hung up stops at the next check, not at the next line (a
+      // quiet container would hold its thread and files for as long as it runs).
+      engine::logs::ReadOptions opts = o;
+      if (opts.follow)
+        opts.running = [&w, running = o.running] { return !w.ClientGone() && running(); };
+      return engine::logs::ReadLogs(
+          path, opts, [&](const engine::logs::LogEntry& e) -> Result<void> {
+            std::string line =
+                timestamps ? engine::logs::FormatTimestamp(e.time_ns) + " " + e.line : e.line;
+            if (tty) return w.Write(line);
+            return w.Write(engine::logs::Frame(e.stream == "stderr" ? 2 : 1, line));
+          });
     };
     return r;
   });

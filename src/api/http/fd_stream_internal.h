@@ -20,6 +20,7 @@ using boost::system::error_code;
 class FdStream {
  public:
   explicit FdStream(int fd) : fd_(fd) {}
+  int fd() const { return fd_; }
 
   template <typename MutableBuffers>
   size_t read_some(const MutableBuffers& buffers, error_code& ec) {

@@ -55,6 +55,10 @@ class BodyWriter {
   virtual ~BodyWriter() = default;
   /// One chunk, sent at once. An error means the client went away: stop producing.
   virtual Result<void> Write(std::string_view data) = 0;
+  /// True once the client has hung up (or shut its sending side), seen without writing: a
+  /// stream that waits long between chunks (logs -f of a quiet container, events) checks it
+  /// so that a client gone does not hold a thread until the next chunk.
+  virtual bool ClientGone() const { return false; }
 };
 
 struct Response {

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -83,6 +84,12 @@ class ParserBodyReader : public BodyReader {
   std::string failed_;  // the error that ended the body, once seen
 };
 
+// A peer that closed or shut down its side: a hang-up is seen without reading.
+bool PeerGone(int fd) {
+  struct pollfd p = {fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 // Writes a body whose length was announced in Content-Length.
 class RawWriter : public BodyWriter {
  public:
@@ -94,6 +101,7 @@ class RawWriter : public BodyWriter {
     if (ec) return Error::Unavailable("client went away: " + ec.message());
     return {};
   }
+  bool ClientGone() const override { return PeerGone(stream_.fd()); }
 
  private:
   FdStream& stream_;
@@ -109,6 +117,7 @@ class ChunkWriter : public BodyWriter {
     if (ec) return Error::Unavailable("client went away: " + ec.message());
     return {};
   }
+  bool ClientGone() const override { return PeerGone(stream_.fd()); }
 
  private:
   FdStream& stream_;

@@ -87,6 +87,7 @@ Response Events(EventBus* bus, Request& req) {
         BERTH_TRY(out.Write(events::EventJson(e) + "\n"));
       }
       if (past || !open) return {};
+      if (out.ClientGone()) return {};  // checked each second: no event may come for long
     }
   };
   return res;

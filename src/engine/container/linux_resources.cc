@@ -2,6 +2,7 @@
 // (moby oci/caps, daemon/oci_linux.go), checked with Docker's messages.
 
 #include <dirent.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -181,7 +182,16 @@ const std::vector<std::string>& DefaultReadonlyPaths() {
   return k;
 }
 
-std::vector<std::string> AllCaps() { return runtime::caps::KnownNames(); }
+std::vector<std::string> AllCaps() {
+  // What berthd itself may hand out: its bounding set. Where root lacks a capability (a host
+  // without CAP_SYS_RESOURCE) asking for every known one would fail the start's capset, so
+  // --privileged and --cap-add ALL get what there is, as podman does.
+  std::vector<std::string> out;
+  for (auto& name : runtime::caps::KnownNames())
+    if (::prctl(PR_CAPBSET_READ, runtime::caps::FromName(name), 0, 0, 0) == 1)
+      out.push_back(std::move(name));
+  return out;
+}
 
 Result<std::vector<std::string>> NormalizeCaps(const std::vector<std::string>& caps) {
   std::vector<std::string> out;
@@ -216,7 +226,7 @@ Result<std::vector<std::string>> ContainerCaps(const HostConfig& host) {
     for (const auto& c : add) push(c);
   }
   // Names this kernel does not have (CAP_CHECKPOINT_RESTORE on an old one) stay out.
-  std::vector<std::string> known = AllCaps();
+  std::vector<std::string> known = runtime::caps::KnownNames();
   std::erase_if(out, [&](const std::string& c) { return !Contains(known, c); });
   return out;
 }

@@ -18,10 +18,10 @@ const std::vector<std::string>& DefaultCaps();
 /// "net_admin", "CAP_NET_ADMIN", "all" → "CAP_NET_ADMIN", "ALL". InvalidArgument
 /// `unknown capability: "CAP_FOO"` for a name no kernel has.
 Result<std::vector<std::string>> NormalizeCaps(const std::vector<std::string>& caps);
-/// The container's capabilities: privileged → all this kernel has; else the defaults with
+/// The container's capabilities: privileged → AllCaps(); else the defaults with
 /// --cap-drop removed and --cap-add added ("ALL" on either side as Docker reads it).
 Result<std::vector<std::string>> ContainerCaps(const HostConfig& host);
-/// Every capability this kernel has.
+/// Every capability this kernel has that is in berthd's bounding set (what it can give).
 std::vector<std::string> AllCaps();
 
 /// Docker's masked and read-only paths of an unprivileged container.
