@@ -482,4 +482,18 @@ Json ContainerRow(const Json& c, bool no_trunc) {
               {"Status", Str(c, "Status")}};
 }
 
+std::pair<std::string, std::string> SplitRef(const std::string& image, bool default_latest) {
+  std::string name = image, tag;
+  if (auto at = name.find('@'); at != std::string::npos) {
+    tag = name.substr(at + 1);
+    name.resize(at);
+  } else if (auto colon = name.rfind(':');
+             colon != std::string::npos && name.find('/', colon) == std::string::npos) {
+    tag = name.substr(colon + 1);
+    name.resize(colon);
+  }
+  if (tag.empty() && default_latest) tag = "latest";
+  return {name, tag};
+}
+
 }  // namespace berth::cli

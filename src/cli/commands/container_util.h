@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,10 @@
 namespace berth::cli {
 
 using Json = nlohmann::json;
+
+/// "name[:tag|@digest]" → (name, tag or digest); the tag is "latest" when none is given and
+/// default_latest is set. A colon before the last "/" is a registry's port, not a tag.
+std::pair<std::string, std::string> SplitRef(const std::string& image, bool default_latest);
 
 struct Flags {
   std::vector<std::string> args;                           // positional, in order

@@ -16,6 +16,16 @@ const FlagSpec kSpec = {"ps [OPTIONS]",
                         {{"-a", "all"}, {"--all", "all"}, {"-q", "quiet"}},
                         {{"-n", "last"}, {"--filter", "filter"}, {"-f", "filter"}}};
 
+TEST(SplitRefTest, TagDigestAndRegistryPort) {
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(SplitRef("busybox", true), P("busybox", "latest"));
+  EXPECT_EQ(SplitRef("busybox", false), P("busybox", ""));
+  EXPECT_EQ(SplitRef("busybox:1.36", false), P("busybox", "1.36"));
+  EXPECT_EQ(SplitRef("127.0.0.1:5000/a/b", true), P("127.0.0.1:5000/a/b", "latest"));
+  EXPECT_EQ(SplitRef("127.0.0.1:5000/a/b:v2", true), P("127.0.0.1:5000/a/b", "v2"));
+  EXPECT_EQ(SplitRef("reg:5000/x@sha256:abcd", true), P("reg:5000/x", "sha256:abcd"));
+}
+
 TEST(FlagsTest, PflagGrammar) {
   auto f = ParseFlags({"-aq", "-n3", "--filter=a=b", "-f", "c=d", "x", "--", "-y"}, kSpec);
   ASSERT_TRUE(f);

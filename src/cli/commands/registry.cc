@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/commands/container_util.h"
 #include "util/file.h"
 
 namespace berth::cli {
@@ -238,21 +239,6 @@ Result<void> StreamMessages(api::Client& client, const std::string& path,
   if (quiet) display.Feed(collected);
   if (auto e = display.error()) return Error::Internal(*e);
   return {};
-}
-
-// "name[:tag|@digest]" → (name, tag or digest), tag defaulting to latest.
-std::pair<std::string, std::string> SplitRef(const std::string& image, bool default_latest) {
-  std::string name = image, tag;
-  if (auto at = name.find('@'); at != std::string::npos) {
-    tag = name.substr(at + 1);
-    name.resize(at);
-  } else if (auto colon = name.rfind(':');
-             colon != std::string::npos && name.find('/', colon) == std::string::npos) {
-    tag = name.substr(colon + 1);
-    name.resize(colon);
-  }
-  if (tag.empty() && default_latest) tag = "latest";
-  return {name, tag};
 }
 
 bool Flag(const std::string& a, const char* short_name, const char* long_name) {

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/commands/container_internal.h"
 #include "cli/commands/container_options.h"
+#include "cli/commands/container_util.h"
 #include "cli/commands/flags.h"
 #include "util/file.h"
 
@@ -49,17 +50,8 @@ struct ImageRef {
 
 ImageRef ParseRef(const std::string& image) {
   ImageRef r;
-  std::string name = image, tag;
-  if (auto at = name.find('@'); at != std::string::npos) {
-    tag = name.substr(at + 1);
-    name.resize(at);
-  } else if (auto colon = name.rfind(':');
-             colon != std::string::npos && name.find('/', colon) == std::string::npos) {
-    tag = name.substr(colon + 1);
-    name.resize(colon);
-  }
+  auto [name, tag] = SplitRef(image, true);
   bool digest = image.find('@') != std::string::npos;
-  if (tag.empty()) tag = "latest";
   r.familiar = name + (digest ? "@" : ":") + tag;
   auto slash = name.find('/');
   std::string first = slash == std::string::npos ? "" : name.substr(0, slash);
