@@ -34,11 +34,7 @@ bool HaveTool(const std::string& name) {
   return ::testing::AssertionSuccess();
 }
 
-std::string SourceRoot() {
-  std::string f = __FILE__;  // <root>/src/image/archive_interop_test.cc
-  for (int i = 0; i < 3; ++i) f = f.substr(0, f.rfind('/'));
-  return f;
-}
+std::string SourceRoot() { return BERTH_SOURCE_DIR; }  // set by CMake
 
 SaveImage ToSave(const LoadedImage& l) {
   SaveImage s{.config_digest = l.config_digest, .repo_tags = l.repo_tags};

@@ -13,11 +13,10 @@ namespace {
 
 using nlohmann::json;
 
-// A file of tests/fuzz/corpus/config, found from this source file's path (CMake compiles it
-// by its absolute path: <repo>/src/oci/runtime_spec_serialize_test.cc).
+// A file of tests/fuzz/corpus/config under the source tree (BERTH_SOURCE_DIR, set by CMake:
+// __FILE__ is relative when ccache rewrites paths).
 std::string Fixture(const std::string& name) {
-  std::string self = __FILE__;
-  std::string root = self.substr(0, self.rfind("/src/oci/"));
+  std::string root = BERTH_SOURCE_DIR;
   std::ifstream in(root + "/tests/fuzz/corpus/config/" + name);
   EXPECT_TRUE(in.good()) << "cannot read fixture " << name << " under " << root;
   std::stringstream ss;
