@@ -147,28 +147,35 @@ Result<oci::Digest> ImageService::Commit(const CommitOptions& o) {
     ref = ref->WithDefaultTag();
   }
   oci::ContainerConfig cc = o.config ? *o.config : o.container_config;
-  BERTH_TRY(ApplyChanges(o.changes, &cc));
-  MergeCommitConfig(&cc, o.container_config);
+  if (!o.exact_config) {
+    BERTH_TRY(ApplyChanges(o.changes, &cc));
+    MergeCommitConfig(&cc, o.container_config);
+  }
 
   std::optional<Image> parent;
   if (o.parent.valid()) parent = BERTH_TRY(Get(o.parent.str()));
 
   // The layer blob, uncompressed: its digest is its diff id.
-  auto w = BERTH_TRY(content_->Writer("berth-commit-" + RandomHex(), std::nullopt));
-  if (auto r = WriteLayer(o, w.get()); !r) {
-    (void)w->Abort();
-    return std::move(r).error();
-  }
-  oci::Digest diff_id = BERTH_TRY(w->Digest());
-  int64_t layer_size = w->Offset();
-  static const oci::Digest kEmptyTar =
-      oci::Digest::Sha256Hex(Sha256Hex(std::string(1024, '\0')).value());
-  bool empty_layer = diff_id == kEmptyTar;
-  if (empty_layer) {
-    (void)w->Abort();
-  } else {
-    auto c = w->Commit(layer_size, diff_id);
-    if (!c && !c.error().IsAlreadyExists()) return std::move(c).error();
+  oci::Digest diff_id;
+  int64_t layer_size = 0;
+  bool empty_layer = o.no_layer;
+  if (!o.no_layer) {
+    auto w = BERTH_TRY(content_->Writer("berth-commit-" + RandomHex(), std::nullopt));
+    if (auto r = WriteLayer(o, w.get()); !r) {
+      (void)w->Abort();
+      return std::move(r).error();
+    }
+    diff_id = BERTH_TRY(w->Digest());
+    layer_size = w->Offset();
+    static const oci::Digest kEmptyTar =
+        oci::Digest::Sha256Hex(Sha256Hex(std::string(1024, '\0')).value());
+    empty_layer = diff_id == kEmptyTar;
+    if (empty_layer) {
+      (void)w->Abort();
+    } else {
+      auto c = w->Commit(layer_size, diff_id);
+      if (!c && !c.error().IsAlreadyExists()) return std::move(c).error();
+    }
   }
 
   std::string created = NowRfc3339();
@@ -219,7 +226,9 @@ Result<oci::Digest> ImageService::Commit(const CommitOptions& o) {
   config.author = o.author;
   config.config = cc;
   std::string created_by;
-  if (o.container_config.cmd) {
+  if (o.created_by) {
+    created_by = *o.created_by;
+  } else if (o.container_config.cmd) {
     for (const auto& a : *o.container_config.cmd) created_by += (created_by.empty() ? "" : " ") + a;
   }
   config.history.push_back({created, created_by, o.author, o.comment, empty_layer});

@@ -53,6 +53,12 @@ struct CommitOptions {
   oci::ContainerConfig container_config;
   /// The config of the request body, if it has one: the base the changes apply to.
   std::optional<oci::ContainerConfig> config;
+  /// For builds: config is the image's config as given (no changes, no merge with
+  /// container_config); created_by, if set, replaces the Cmd in the history entry; no_layer
+  /// makes an image of the parent's layers with an empty_layer entry (nothing is read).
+  bool exact_config = false;
+  std::optional<std::string> created_by;
+  bool no_layer = false;
 };
 
 /// Docker's merge of a commit's config with the container's: fills what user leaves unset.
