@@ -344,11 +344,13 @@ Response DiskUsage(ImageBackend* b, const ImageRouteOptions& options, Request&) 
   if (!containers) return ErrorResponse(containers.error());
   auto volumes = part(options.volume_usage);
   if (!volumes) return ErrorResponse(volumes.error());
+  auto cache = part(options.build_cache_usage);
+  if (!cache) return ErrorResponse(cache.error());
   ordered_json j = {{"LayersSize", r->first},
                     {"Images", images},
                     {"Containers", *containers},
                     {"Volumes", *volumes},
-                    {"BuildCache", ordered_json::array()}};
+                    {"BuildCache", *cache}};
   return JsonResponse(200, j.dump());
 }
 

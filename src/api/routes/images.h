@@ -190,6 +190,9 @@ struct ImageRouteOptions {
   /// with SizeRw and SizeRootFs; volumes with UsageData). Unset: empty arrays.
   std::function<Result<std::string>()> container_usage;
   std::function<Result<std::string>()> volume_usage;
+  /// GET /system/df's "BuildCache": a JSON array of Docker's BuildCache records (api_build's
+  /// BuildCacheJson). Unset: an empty array.
+  std::function<Result<std::string>()> build_cache_usage;
 };
 
 void AddImageRoutes(Router* router, ImageBackend* backend, const ImageRouteOptions& options = {});
