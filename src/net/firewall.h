@@ -10,18 +10,25 @@
 //   chain raw-pre         prerouting, priority raw: packets to 127.0.0.0/8 coming in from a
 //                         Berth bridge are dropped (route_localnet=1 on the bridge must not
 //                         expose the host's loopback services to containers)
-//   chain nat-pre         prerouting, priority dstnat: local destinations jump to ports
-//   chain nat-out         output, priority dstnat: local destinations jump to ports
-//   chain ports           one "jump ctr-ID" per container with published ports
+//   chain nat_pre         prerouting, priority dstnat: local destinations but loopback ones
+//                         jump to published (a port published on 127.0.0.1 is not reachable
+//                         from outside, even with a forged destination: CVE-2020-8558)
+//   chain nat_out         output, priority dstnat: local destinations jump to published
+//   chain published       one "jump ctr-ID" per container with published ports
 //   chain ctr-ID          the container's DNAT rules (host_ip:host_port -> ip:port)
-//   chain nat-post        postrouting, priority srcnat: masquerade of each network's subnets
-//                         going out elsewhere; of 127.0.0.0/8 going to a bridge (host ->
-//                         127.0.0.1:port); of DNATed traffic that came in on the bridge it goes
-//                         out on (hairpin: a container reaching a published port of its bridge)
-//   chain fwd             forward, priority filter, policy accept: drops only — an --internal
-//                         network's traffic in or out of its bridge; traffic between two
-//                         Berth bridges that was not DNATed to a published port (Docker's
-//                         network isolation)
+//   chain nat_post        postrouting, priority srcnat: one "jump net-BRIDGE-nat" per network
+//   chain net-BRIDGE-nat  masquerade of the network's subnets going out other interfaces; of
+//                         127.0.0.0/8 going to the bridge (host -> 127.0.0.1:port); of DNATed
+//                         traffic from the subnets going back out the bridge (hairpin: a
+//                         container reaching a published port of its own bridge)
+//   chain filter_fwd      forward, priority filter, policy accept: one "jump net-BRIDGE-fwd"
+//   chain net-BRIDGE-fwd  drops only: an --internal network's traffic in or out of its bridge;
+//                         traffic from the bridge to another Berth bridge that was not DNATed
+//                         to a published port (Docker's network isolation)
+//
+// The chains in the kernel are the source of truth: each change lists them and rewrites the
+// jump chains (published, nat_post, filter_fwd) and the bridges set from them, so two
+// Firewall objects on one table, or one made after a restart, agree.
 //
 // The host's own firewall: Berth only ever adds drops and NAT in its own table, never an
 // accept anywhere. A packet passes every table's base chain at a hook, so a host forward
@@ -61,7 +68,7 @@ struct PortMapping {
 };
 
 struct NetworkRules {
-  /// The network's bridge (its key in the table).
+  /// The network's bridge (its key in the table): [A-Za-z0-9_.-], at most 15 bytes.
   std::string bridge;
   /// The network's subnets (CIDRs, IPv4 and/or IPv6).
   std::vector<std::string> subnets;
@@ -94,7 +101,9 @@ class Firewall {
   /// (existing rules are kept until Reconcile or a Set/Remove touches them).
   /// table: [A-Za-z0-9_-], at most 32 bytes. Errors: InvalidArgument (name), Unavailable
   /// (nftables refused: not root, no nf_tables), with nft's message.
-  static Result<std::unique_ptr<Firewall>> Open(const std::string& table = "berth");
+  /// netns_path: work in that netns instead of the caller's (tests: a netns playing the host).
+  static Result<std::unique_ptr<Firewall>> Open(const std::string& table = "berth",
+                                                const std::string& netns_path = "");
   virtual ~Firewall() = default;
 
   /// Adds or replaces a network's masquerade and isolation rules.

@@ -7,9 +7,19 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
+
+#include "net/addr.h"
+#include "util/fd.h"
 
 #include "net/link.h"
 #include "net/netns.h"
@@ -77,6 +87,115 @@ class LinkGuard {
  private:
   std::string name_;
 };
+
+/// A sockaddr for addr:port.
+inline socklen_t ToSockaddr(const IpAddr& a, uint16_t port, sockaddr_storage* ss) {
+  memset(ss, 0, sizeof(*ss));
+  if (a.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    memcpy(&sin->sin_addr, a.bytes.data(), 4);
+    return sizeof(*sin);
+  }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(ss);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(port);
+  memcpy(&sin6->sin6_addr, a.bytes.data(), 16);
+  return sizeof(*sin6);
+}
+
+/// A socket of type (SOCK_STREAM, SOCK_DGRAM) bound to addr:port inside netns ns (listening
+/// if a stream socket).
+inline Result<Fd> BoundSocketIn(const std::string& ns, const std::string& addr, uint16_t port,
+                                int type) {
+  return InNetns(ns, [&]() -> Result<Fd> {
+    IpAddr a = BERTH_TRY(IpAddr::Parse(addr));
+    Fd s(socket(a.is_v4() ? AF_INET : AF_INET6, type | SOCK_CLOEXEC, 0));
+    if (!s) return Error::FromErrno(errno, "socket");
+    int one = 1;
+    setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_storage ss;
+    socklen_t len = ToSockaddr(a, port, &ss);
+    if (bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+      return Error::FromErrno(errno, "bind " + addr);
+    }
+    if (type == SOCK_STREAM && listen(s.get(), 16) < 0) return Error::FromErrno(errno, "listen");
+    return s;
+  });
+}
+
+/// A TCP server inside a netns that answers each connection with the address it came from
+/// ("10.0.0.1") and closes it. Stops in its destructor.
+class PeerAddressServer {
+ public:
+  PeerAddressServer(const std::string& ns, const std::string& addr, uint16_t port) {
+    Result<Fd> s = BoundSocketIn(ns, addr, port, SOCK_STREAM);
+    if (!s) {
+      error_ = s.error().message();
+      return;
+    }
+    listener_ = std::move(*s);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{listener_.get(), POLLIN, 0};
+        if (poll(&p, 1, 50) != 1) continue;
+        sockaddr_storage ss{};
+        socklen_t len = sizeof(ss);
+        int c = accept4(listener_.get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        IpAddr a;
+        if (ss.ss_family == AF_INET) {
+          memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, 4);
+        } else {
+          a.family = IpAddr::Family::kV6;
+          memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, 16);
+        }
+        std::string text = a.ToString();
+        (void)!write(c, text.data(), text.size());
+        close(c);
+      }
+    });
+  }
+  ~PeerAddressServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  /// Empty if the server listens.
+  const std::string& error() const { return error_; }
+
+ private:
+  Fd listener_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::string error_;
+};
+
+/// Connects from inside ns to addr:port, reads until EOF. Unavailable when no connection
+/// is made within timeout_ms (a dropped SYN), or refused.
+inline Result<std::string> TcpAsk(const std::string& ns, const std::string& addr, uint16_t port,
+                                  int timeout_ms = 1500) {
+  return InNetns(ns, [&]() -> Result<std::string> {
+    IpAddr a = BERTH_TRY(IpAddr::Parse(addr));
+    Fd s(socket(a.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    sockaddr_storage ss;
+    socklen_t len = ToSockaddr(a, port, &ss);
+    if (connect(s.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0 && errno != EINPROGRESS) {
+      return Error::FromErrno(errno, "connect " + addr);
+    }
+    std::string out;
+    for (;;) {
+      pollfd p{s.get(), POLLIN, 0};
+      int n = poll(&p, 1, timeout_ms);
+      if (n != 1) return Error::Unavailable("no answer from " + addr);
+      char buf[256];
+      ssize_t r = read(s.get(), buf, sizeof(buf));
+      if (r < 0) return Error::FromErrno(errno, "read from " + addr);
+      if (r == 0) return out;
+      out.append(buf, r);
+    }
+  });
+}
 
 #define ASSERT_OK(expr)                                                               \
   do {                                                                                \
