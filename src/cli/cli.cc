@@ -25,6 +25,8 @@ const CommandEntry kCommands[] = {
     {"inspect", "Return low-level information on Docker objects", CmdInspect},
     {"save", "Save one or more images to a tar archive (streamed to STDOUT by default)", CmdSave},
     {"load", "Load an image from a tar archive or STDIN", CmdLoad},
+    {"build", "Build an image from a Dockerfile", CmdBuild},
+    {"builder", "Manage builds", CmdBuilder},
     {"pull", "Download an image from a registry", CmdPull},
     {"push", "Upload an image to a registry", CmdPush},
     {"login", "Authenticate to a registry", CmdLogin},

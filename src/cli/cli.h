@@ -98,5 +98,7 @@ Result<int> CmdPull(Env& env);              // pull, image pull
 Result<int> CmdPush(Env& env);              // push, image push
 Result<int> CmdLogin(Env& env);             // login
 Result<int> CmdLogout(Env& env);            // logout
+Result<int> CmdBuild(Env& env);             // build, image build
+Result<int> CmdBuilder(Env& env);           // builder prune
 
 }  // namespace berth::cli

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "api/build/build_routes.h"
+#include "api/build/context.h"
 #include "api/containers/container_routes.h"
 #include "api/containers/fs_routes.h"
 #include "api/events/event_bus.h"
@@ -24,8 +26,10 @@
 #include "api/routes/images.h"
 #include "api/routes/system.h"
 #include "api/volumes/volume_routes.h"
+#include "build/builder.h"
 #include "cmd/image_backend.h"
 #include "cmd/runtime/flags.h"
+#include "engine/build/container_step_runner.h"
 #include "engine/container_service.h"
 #include "engine/fs/disk_usage.h"
 #include "engine/monitor/spawner.h"
@@ -292,6 +296,24 @@ int Main(int argc, char** argv) {
     }
     return out + "]";
   };
+  // Builds: RUN steps as this engine's containers; contexts unpacked under <root>/tmp.
+  engine::build::ContainerStepRunner step_runner(&containers, stores->images.get());
+  build::Builder builder(*stores->images, step_runner, JoinPath(root, "builder"));
+  std::string build_tmp = store::Layout(root).TmpDir();
+  api::build::ContextDir::RemoveStale(build_tmp);
+  image_options.build_cache_usage = [&builder]() -> Result<std::string> {
+    return api::build::BuildCacheJson(BERTH_TRY(builder.CacheUsage()));
+  };
+  api::build::BuildRouteOptions build_options{.tmp_dir = build_tmp};
+  build_options.pull = [&images](const std::string& ref, const std::string&,
+                                 const std::function<void(const std::string&)>& emit) {
+    api::routes::PullRequest pr{.image = ref};
+    return images.PullImage(pr, [&emit](const api::routes::PullMessage& m) {
+      emit(m.current >= 0 ? api::routes::ProgressMessage(m.status, m.id, m.current, m.total)
+                          : api::routes::StatusMessage(m.status, m.id, m.detail));
+    });
+  };
+  api::build::AddBuildRoutes(&router, &builder, build_options);
   api::routes::AddImageRoutes(&router, &images, image_options);
   api::routes::AddEventRoutes(&router, &bus);
   api::containers::AddContainerRoutes(&router, &containers);

@@ -189,6 +189,7 @@ Result<int> CmdImage(Env& env) {
   if (sub == "save") return CmdSave(rest);
   if (sub == "load") return CmdLoad(rest);
   if (sub == "pull") return CmdPull(rest);
+  if (sub == "build") return CmdBuild(rest);
   if (sub == "push") return CmdPush(rest);
   return Error::InvalidArgument("berth: 'image " + sub +
                                 "' is not a berth command.\nSee 'berth image --help'");
