@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "distribution/url.h"
+#include "util/base64.h"
 
 namespace berth::distribution {
 namespace {
@@ -74,9 +75,6 @@ class Scanner {
   size_t pos_ = 0;
 };
 
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 }  // namespace
 
 std::string Challenge::Param(std::string_view name) const {
@@ -126,60 +124,11 @@ std::vector<Challenge> ParseWwwAuthenticate(std::string_view header) {
   return out;
 }
 
-std::string Base64Encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    uint32_t v = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
-  }
-  if (size_t rest = data.size() - i; rest > 0) {
-    uint32_t v = uint8_t(data[i]) << 16;
-    if (rest == 2) v |= uint8_t(data[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      v = 62;
-    else if (c == '/' || c == '_')
-      v = 63;
-    else if (c == '=' || c == '\n' || c == '\r')
-      continue;
-    else
-      return Error::InvalidArgument("invalid base64 data");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 Result<Credentials> DecodeRegistryAuth(std::string_view header) {
   Credentials c;
   if (header.empty()) return c;
   auto bad = [] { return Error::InvalidArgument("invalid X-Registry-Auth header"); };
-  auto decoded = Base64Decode(header);
+  auto decoded = Base64Decode(header, Base64::kLenient);
   if (!decoded) return bad();
   auto j = nlohmann::json::parse(*decoded, nullptr, false);
   if (j.is_null() || j.empty()) return c;  // "{}" or "null": anonymous
@@ -193,7 +142,7 @@ Result<Credentials> DecodeRegistryAuth(std::string_view header) {
   c.identity_token = str("identitytoken");
   c.registry_token = str("registrytoken");
   if (std::string auth = str("auth"); !auth.empty() && c.username.empty()) {
-    auto up = Base64Decode(auth);
+    auto up = Base64Decode(auth, Base64::kLenient);
     if (!up) return bad();
     auto colon = up->find(':');
     if (colon == std::string::npos) return bad();

@@ -66,8 +66,4 @@ Result<std::string> TokenUrl(const Challenge& challenge, const std::vector<std::
 /// when there is neither.
 Result<std::string> ParseTokenResponse(std::string_view json);
 
-std::string Base64Encode(std::string_view data);
-/// Standard or URL-safe alphabet, padding optional. InvalidArgument on other characters.
-Result<std::string> Base64Decode(std::string_view text);
-
 }  // namespace berth::distribution

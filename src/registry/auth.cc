@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "util/base64.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/sha256.h"
@@ -19,40 +20,6 @@ bool Bcrypt(std::string_view hash) {
 }
 
 }  // namespace
-
-bool DecodeBase64(std::string_view in, std::string* out) {
-  out->clear();
-  if (in.size() % 4 != 0) return false;
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = in[i + static_cast<size_t>(k)];
-      if (c == '=' && i + 4 == in.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad) return false;  // data after padding
-      v[k] = value(c);
-      if (v[k] < 0) return false;
-    }
-    uint32_t n =
-        (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    *out += static_cast<char>(n >> 16);
-    if (pad < 2) *out += static_cast<char>((n >> 8) & 0xff);
-    if (pad < 1) *out += static_cast<char>(n & 0xff);
-  }
-  return true;
-}
 
 Result<std::unique_ptr<HtpasswdAuthorizer>> HtpasswdAuthorizer::Load(const std::string& path,
                                                                      std::string realm) {
@@ -106,12 +73,12 @@ Result<std::string> HtpasswdAuthorizer::Authenticate(const api::Request& request
   std::string h = request.Header("Authorization");
   auto denied = [] { return Error::PermissionDenied("authentication required"); };
   if (h.size() < 6 || ::strncasecmp(h.c_str(), "basic ", 6) != 0) return denied();
-  std::string decoded;
-  if (!DecodeBase64(Trim(std::string_view(h).substr(6)), &decoded)) return denied();
-  size_t colon = decoded.find(':');
+  auto decoded = Base64Decode(Trim(std::string_view(h).substr(6)), Base64::kStrict);
+  if (!decoded) return denied();
+  size_t colon = decoded->find(':');
   if (colon == std::string::npos) return denied();
-  std::string user = decoded.substr(0, colon);
-  if (!Check(user, std::string_view(decoded).substr(colon + 1))) return denied();
+  std::string user = decoded->substr(0, colon);
+  if (!Check(user, std::string_view(*decoded).substr(colon + 1))) return denied();
   return user;
 }
 

@@ -62,7 +62,4 @@ class HtpasswdAuthorizer : public Authorizer {
   std::set<std::string> verified_;  // sha256(user NUL password NUL hash)
 };
 
-/// Decodes standard base64 (with padding); false if malformed.
-bool DecodeBase64(std::string_view in, std::string* out);
-
 }  // namespace berth::registry

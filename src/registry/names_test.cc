@@ -75,17 +75,5 @@ TEST(DigesterTest, Sha256AndSha512) {
   EXPECT_FALSE(DigestOf("md5", "hello"));
 }
 
-TEST(AuthTest, Base64) {
-  std::string out;
-  ASSERT_TRUE(DecodeBase64("dXNlcjpwYXNz", &out));
-  EXPECT_EQ(out, "user:pass");
-  ASSERT_TRUE(DecodeBase64("YQ==", &out));
-  EXPECT_EQ(out, "a");
-  ASSERT_TRUE(DecodeBase64("YWI=", &out));
-  EXPECT_EQ(out, "ab");
-  for (const char* bad : {"YQ=", "Y===", "YQ==YQ==", "!!!!", "YW=I"})
-    EXPECT_FALSE(DecodeBase64(bad, &out)) << bad;
-}
-
 }  // namespace
 }  // namespace berth::registry

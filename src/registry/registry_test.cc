@@ -386,19 +386,6 @@ TEST_F(RegistryTest, ErrorsQuotingInvalidUtf8) {
 
 // Bearer tokens.
 
-TEST(Token, Base64UrlRoundTrip) {
-  for (std::string s :
-       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\xff\xfe\x00\x01", 4)}) {
-    std::string out;
-    ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode(s), &out));
-    EXPECT_EQ(out, s);
-  }
-  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
-  std::string out;
-  EXPECT_FALSE(Base64UrlDecode("a+b/", &out));
-  EXPECT_FALSE(Base64UrlDecode("abcde", &out));
-}
-
 TEST(Token, Scopes) {
   auto s = ParseScope("repository:library/busybox:pull,push");
   ASSERT_TRUE(s);

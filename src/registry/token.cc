@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/http/router.h"
+#include "util/base64.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/sha256.h"
@@ -25,8 +26,6 @@ using nlohmann::json;
 const auto& logger = log::Get("registry");
 
 constexpr int64_t kLeeway = 60;  // clock skew tolerated on nbf
-
-const char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 Error Denied(std::string why) { return Error::PermissionDenied(std::move(why)); }
 
@@ -59,55 +58,6 @@ std::string Quote(std::string_view s) {
 }
 
 }  // namespace
-
-std::string Base64UrlEncode(std::string_view in) {
-  std::string out;
-  size_t i = 0;
-  auto at = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(in[k])); };
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t n = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
-    for (int s : {18, 12, 6, 0}) out += kUrlAlphabet[(n >> s) & 63];
-  }
-  if (in.size() - i == 1) {
-    uint32_t n = at(i) << 16;
-    out += kUrlAlphabet[(n >> 18) & 63];
-    out += kUrlAlphabet[(n >> 12) & 63];
-  } else if (in.size() - i == 2) {
-    uint32_t n = (at(i) << 16) | (at(i + 1) << 8);
-    for (int s : {18, 12, 6}) out += kUrlAlphabet[(n >> s) & 63];
-  }
-  return out;
-}
-
-bool Base64UrlDecode(std::string_view in, std::string* out) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return false;
-  out->clear();
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-')
-      v = 62;
-    else if (c == '_')
-      v = 63;
-    else
-      return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      *out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return true;
-}
 
 Result<Scope> ParseScope(std::string_view text) {
   size_t first = text.find(':');
@@ -276,16 +226,15 @@ Result<TokenClaims> VerifyToken(const TokenKey& key, std::string_view token, int
   size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
     return Denied("malformed token");
-  std::string header_text, claims_text, sig;
-  if (!Base64UrlDecode(token.substr(0, d1), &header_text) ||
-      !Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1), &claims_text) ||
-      !Base64UrlDecode(token.substr(d2 + 1), &sig))
-    return Denied("malformed token");
-  json header = json::parse(header_text, nullptr, false);
+  auto header_text = Base64Decode(token.substr(0, d1), Base64::kUrl);
+  auto claims_text = Base64Decode(token.substr(d1 + 1, d2 - d1 - 1), Base64::kUrl);
+  auto sig = Base64Decode(token.substr(d2 + 1), Base64::kUrl);
+  if (!header_text || !claims_text || !sig) return Denied("malformed token");
+  json header = json::parse(*header_text, nullptr, false);
   if (!header.is_object() || Str(header, "alg") != key.alg())
     return Denied("token not signed with " + key.alg());
-  if (!key.Verify(token.substr(0, d2), sig)) return Denied("invalid token signature");
-  json j = json::parse(claims_text, nullptr, false);
+  if (!key.Verify(token.substr(0, d2), *sig)) return Denied("invalid token signature");
+  json j = json::parse(*claims_text, nullptr, false);
   if (!j.is_object()) return Denied("malformed token claims");
   TokenClaims c;
   c.issuer = Str(j, "iss");

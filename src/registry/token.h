@@ -30,14 +30,10 @@
 
 #include "api/http/http.h"
 #include "registry/auth.h"
+#include "util/base64.h"  // JWT parts: Base64UrlEncode, Base64Decode(kUrl)
 #include "util/result.h"
 
 namespace berth::registry {
-
-/// Base64url without padding (RFC 7515 §2).
-std::string Base64UrlEncode(std::string_view in);
-/// False if in is not base64url (padding is tolerated).
-bool Base64UrlDecode(std::string_view in, std::string* out);
 
 /// "repository:NAME:pull,push" → {repository, NAME, pull,push}; the name may hold ':' (the
 /// actions follow the last one). InvalidArgument if malformed.

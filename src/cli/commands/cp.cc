@@ -11,6 +11,7 @@
 #include "cli/commands/container_util.h"
 #include "cli/commands/cp_tar.h"
 #include "cli/format/units.h"
+#include "util/base64.h"
 #include "util/fd.h"
 
 namespace berth::cli {
@@ -24,31 +25,6 @@ struct PathStat {
 // Go's os.FileMode bits in the stat header
 constexpr uint64_t kModeDir = 1ull << 31;
 constexpr uint64_t kModeSymlink = 1ull << 27;
-
-std::string Base64Decode(const std::string& in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  int bits = 0;
-  unsigned acc = 0;
-  for (char c : in) {
-    int v = val(c);
-    if (v < 0) continue;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 std::string ArchivePath(const std::string& container, const std::string& path) {
   return "/containers/" + QueryEscape(container) + "/archive?path=" + QueryEscape(path);
@@ -73,7 +49,7 @@ Result<PathStat> StatInContainer(api::Client& client, const std::string& contain
   st.exists = true;
   auto it = r.headers.find("x-docker-container-path-stat");
   if (it != r.headers.end()) {
-    Json j = Json::parse(Base64Decode(it->second), nullptr, false);
+    Json j = Json::parse(Base64Decode(it->second, Base64::kLenient).value_or(""), nullptr, false);
     uint64_t mode = j.is_object() && j["mode"].is_number() ? j["mode"].get<uint64_t>() : 0;
     st.is_dir = (mode & kModeDir) != 0;
     st.is_link = (mode & kModeSymlink) != 0;
