@@ -77,20 +77,29 @@ struct DockerIgnore::Pattern {
     }
   }
 
-  // Runs the automaton over `s`; returns the live states at the end.
+  // Runs the automaton over `s`; returns the live states at the end. A `(.*/)?` token has two
+  // states: at its start (where it may be skipped) and inside it (only a '/' leaves).
   std::vector<char> Run(std::string_view s) const {
     const size_t n = tokens.size();
     std::vector<char> cur(n + 1, 0), next(n + 1, 0);
+    std::vector<char> inside(n, 0), next_inside(n, 0);
     cur[0] = 1;
     Close(cur);
     size_t p = 0;
     while (p < s.size()) {
       int32_t c = DecodeUtf8(s, &p);
       std::fill(next.begin(), next.end(), 0);
+      std::fill(next_inside.begin(), next_inside.end(), 0);
       bool any = false;
       for (size_t i = 0; i < n; ++i) {
-        if (!cur[i]) continue;
         const Token& t = tokens[i];
+        if (t.kind == kDirs) {
+          if (!cur[i] && !inside[i]) continue;
+          if (c != '\n') next_inside[i] = 1, any = true;
+          if (c == '/') next[i + 1] = 1, any = true;
+          continue;
+        }
+        if (!cur[i]) continue;
         switch (t.kind) {
           case kStarInSeg:
             if (c != '/') next[i] = 1, any = true;
@@ -98,18 +107,16 @@ struct DockerIgnore::Pattern {
           case kRest:
             if (c != '\n') next[i] = 1, any = true;
             break;
-          case kDirs:  // (.*/)?
-            if (c != '\n') next[i] = 1, any = true;
-            if (c == '/') next[i + 1] = 1, any = true;
-            break;
           default:
             if (TokenTakes(t, c)) next[i + 1] = 1, any = true;
         }
       }
       Close(next);
       cur.swap(next);
+      inside.swap(next_inside);
       if (!any) return cur;  // no live state left: nothing longer can match
     }
+    for (size_t i = 0; i < n; ++i) cur[i] = cur[i] || inside[i];
     return cur;
   }
 

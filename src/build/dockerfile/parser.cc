@@ -326,6 +326,7 @@ Result<void> NameVal(std::string_view rest, std::string_view key, char escape, R
       return Error::InvalidArgument(std::string(key) + " must have two arguments");
     }
     n->args = {parts[0], parts[1]};
+    n->legacy_kv = true;
     return {};
   }
   for (const auto& w : words) {

@@ -21,6 +21,7 @@ struct RawNode {
   std::vector<std::string> flags;  // "--from=x" as written (quotes removed)
   std::vector<std::string> args;   // per the keyword's syntax
   bool json = false;
+  bool legacy_kv = false;         // ENV/LABEL `KEY value` (no '=')
   std::vector<Heredoc> heredocs;  // content not chomped yet
   std::unique_ptr<RawNode> sub;   // ONBUILD's trigger
   int start_line = 0;
