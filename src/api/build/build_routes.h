@@ -35,21 +35,19 @@ struct BuildRouteOptions {
   /// progress messages (JSON lines) through emit. registry_config: the
   /// X-Registry-Config header as sent (base64 JSON of credentials per
   /// registry). Unset: no pulls.
-  std::function<Result<void>(
-      const std::string &reference, const std::string &registry_config,
-      const std::function<void(const std::string &json_line)> &emit)>
+  std::function<Result<void>(const std::string& reference, const std::string& registry_config,
+                             const std::function<void(const std::string& json_line)>& emit)>
       pull;
 };
 
-void AddBuildRoutes(Router *router, berth::build::Builder *builder,
-                    const BuildRouteOptions &options);
+void AddBuildRoutes(Router* router, berth::build::Builder* builder,
+                    const BuildRouteOptions& options);
 
 /// GET /system/df's "BuildCache": Docker's BuildCache records as a JSON array.
-std::string
-BuildCacheJson(const std::vector<berth::build::CacheRecord> &records);
+std::string BuildCacheJson(const std::vector<berth::build::CacheRecord>& records);
 
 /// The exit code Docker's errorDetail carries for a failed RUN ("The command
 /// '…' returned a non-zero code: N" → N), 0 for any other error.
 int ErrorExitCode(std::string_view message);
 
-} // namespace berth::api::build
+}  // namespace berth::api::build
