@@ -16,7 +16,7 @@ routes::ImageSummary Summary(const image::Image& img) {
   routes::ImageSummary s;
   s.id = img.record.id.str();
   for (const auto& t : img.tags) s.repo_tags.push_back(image::FamiliarTag(t));
-  s.repo_digests = img.repo_digests;
+  for (const auto& d : img.repo_digests) s.repo_digests.push_back(image::FamiliarTag(d));
   s.created = image::UnixSeconds(img.config.config.created);
   s.size = img.record.size;
   if (img.config.config.config) s.labels = img.config.config.config->labels;
@@ -43,7 +43,7 @@ Result<routes::ImageInspect> DaemonImages::InspectImage(const std::string& name)
   routes::ImageInspect i;
   i.id = img.record.id.str();
   for (const auto& t : img.tags) i.repo_tags.push_back(image::FamiliarTag(t));
-  i.repo_digests = img.repo_digests;
+  for (const auto& d : img.repo_digests) i.repo_digests.push_back(image::FamiliarTag(d));
   const oci::ImageConfig& c = img.config.config;
   i.created = c.created;
   i.author = c.author;

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -80,6 +81,7 @@ class BeastResponse final : public HttpResponse {
     asio::connect(socket_, endpoints, ec);
     if (ec)
       return Error::Unavailable(what_ + ": dial tcp " + r.url.Authority() + ": " + ec.message());
+    timeout_ = r.timeout;
     struct timeval tv = {static_cast<time_t>(r.timeout.count()), 0};
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -132,6 +134,23 @@ class BeastResponse final : public HttpResponse {
     return {};
   }
 
+  // Asio's blocking reads wait in poll(-1) when recv gives EAGAIN, so SO_RCVTIMEO alone never
+  // ends a read of a registry that stopped sending: the body's reads wait here first, up to
+  // the request's timeout, when nothing is buffered (by the parser or by TLS).
+  Result<void> WaitReadable() {
+    if (buffer_.size() > 0 || (tls_ && ::SSL_pending(tls_->native_handle()) > 0)) return {};
+    struct pollfd p = {socket_.native_handle(), POLLIN, 0};
+    int ms = static_cast<int>(std::chrono::milliseconds(timeout_).count());
+    for (;;) {
+      int r = ::poll(&p, 1, ms);
+      if (r > 0) return {};
+      if (r == 0)
+        return Error::Unavailable(what_ + ": read body: no data for " +
+                                  std::to_string(timeout_.count()) + " s");
+      if (errno != EINTR) return Error::FromErrno(errno, what_ + ": poll");
+    }
+  }
+
   int status() const override { return static_cast<int>(parser_.get().result_int()); }
   std::string Header(std::string_view name) const override {
     auto it = parser_.get().find(beast::string_view(name.data(), name.size()));
@@ -146,6 +165,7 @@ class BeastResponse final : public HttpResponse {
     while (!parser_.is_done()) {
       parser_.get().body().data = buf;
       parser_.get().body().size = n;
+      BERTH_TRY(WaitReadable());
       boost::system::error_code ec;
       OnStream([&](auto& stream) { http::read_some(stream, buffer_, parser_, ec); });
       if (ec == http::error::need_buffer) ec = {};
@@ -158,6 +178,7 @@ class BeastResponse final : public HttpResponse {
 
  private:
   std::string what_;
+  std::chrono::seconds timeout_{60};
   asio::io_context io_;
   tcp::socket socket_;
   std::unique_ptr<asio::ssl::context> ctx_;

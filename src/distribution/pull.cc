@@ -100,6 +100,7 @@ Result<PullResult> Pull(image::ImageService& images, const PullRequest& request,
   // Which layers the store has, by chain id.
   image::PulledImage pulled;
   pulled.reference = ref.has_digest() ? "" : ref.String();
+  pulled.repo_digest = ref.Name() + "@" + resolved.named_digest.str();
   pulled.config_bytes = config_bytes;
   pulled.config_digest = config.id;
   pulled.manifest_bytes = resolved.manifest.bytes;
@@ -126,6 +127,7 @@ Result<PullResult> Pull(image::ImageService& images, const PullRequest& request,
     auto have = images.Get(ref.String());
     if (have && have->record.id == config.id) {
       result.up_to_date = true;
+      BERTH_TRY(images.AddRepoDigest(config.id, pulled.repo_digest));
       emit({.status = "Digest: " + result.digest.str()});
       emit({.status = "Status: Image is up to date for " + result.reference});
       return result;

@@ -60,10 +60,12 @@ std::vector<std::string> MountSources(image::ImageService& images, const oci::Re
     bool has = std::any_of(img.record.layers.begin(), img.record.layers.end(),
                            [&](const auto& l) { return l.blob_digest == blob; });
     if (!has) continue;
-    for (const auto& t : img.tags) {
-      auto r = oci::Reference::ParseNormalized(t);
+    auto add = [&](const std::string& name) {
+      auto r = oci::Reference::ParseNormalized(name);
       if (r && r->domain() == ref.domain() && r->path() != ref.path()) repos.insert(r->path());
-    }
+    };
+    for (const auto& t : img.tags) add(t);
+    for (const auto& d : img.repo_digests) add(d);
   }
   return {repos.begin(), repos.end()};
 }
@@ -183,6 +185,10 @@ class Pusher {
         return std::move(put).error();
       std::this_thread::sleep_for(std::chrono::seconds(attempt));
     }
+    // As dockerd: the image now has a repository digest there.
+    if (auto r = images_.AddRepoDigest(img.id, ref.Name() + "@" + img.manifest_digest.str()); !r)
+      kLog.Warn({{"ref", ref.FamiliarString()}}, "recording the repository digest: {}",
+                r.error().message());
     PushedTag t{ref.tag(), img.manifest_digest, static_cast<int64_t>(img.manifest_bytes.size())};
     Emit({.status = t.tag + ": digest: " + t.digest.str() + " size: " + std::to_string(t.size)});
     Emit({.aux_tag = t.tag, .aux_digest = t.digest.str(), .aux_size = t.size});

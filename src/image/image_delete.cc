@@ -1,6 +1,8 @@
 // ImageService: Delete (docker rmi's rules), Prune and DiskUsage.
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "image/image_service.h"
@@ -15,6 +17,29 @@ using store::meta::Tx;
 // docker's isImageIDPrefix: the name is (a prefix of) the id, with or without "sha256:".
 bool IsIdPrefix(const oci::Digest& id, std::string_view name) {
   return !name.empty() && (id.str().rfind(name, 0) == 0 || id.hex().rfind(name, 0) == 0);
+}
+
+// The repository of a name of the tags table ("127.0.0.1:5000/app:1", "…/app@sha256:…").
+std::string RepositoryOf(const std::string& name) {
+  auto ref = oci::Reference::Parse(name);
+  return ref ? ref->Name() : name;
+}
+
+// dockerd's isSingleReference: at most one tag, and the digests all of its repository (a
+// tag and its digest are one reference for `docker rmi ID`; two tags are not).
+bool SingleReference(const std::vector<std::string>& names) {
+  std::set<std::string> digest_repos;
+  std::optional<std::string> tag;
+  for (const auto& n : names) {
+    if (IsRepoDigest(n))
+      digest_repos.insert(RepositoryOf(n));
+    else if (tag)
+      return false;
+    else
+      tag = n;
+  }
+  std::string repo = RepositoryOf(tag ? *tag : names.front());
+  return digest_repos.size() == 1 && digest_repos.contains(repo);
 }
 
 }  // namespace
@@ -52,26 +77,43 @@ Result<std::vector<DeleteItem>> ImageService::Delete(std::string_view name,
   std::vector<std::string> users =
       container_users_ ? container_users_(id) : std::vector<std::string>{};
   if (!IsIdPrefix(id, name)) {
-    // A reference: untag it; the image goes with its last tag.
+    // A reference: untag it; the image goes with its last reference (tag or repository
+    // digest). As dockerd: the last tag of a repository takes that repository's digests along.
     oci::Reference ref = BERTH_TRY(oci::Reference::ParseNormalized(name));
-    if (ref.has_digest()) return RemoveImage(id, tags, true);  // name@digest: the image
-    std::string full = ref.WithDefaultTag().String();
-    if (tags.size() <= 1 && !users.empty()) {
+    std::vector<std::string> untag;
+    if (ref.has_digest()) {
+      std::string full = ref.Name() + "@" + ref.digest().str();
+      // Found by its manifest's digest only (no such reference recorded): the image.
+      if (std::find(tags.begin(), tags.end(), full) == tags.end())
+        return RemoveImage(id, tags, true);
+      untag.push_back(full);
+    } else {
+      std::string full = ref.WithDefaultTag().String();
+      untag.push_back(full);
+      bool other_tag = std::any_of(tags.begin(), tags.end(), [&](const std::string& t) {
+        return t != full && !IsRepoDigest(t) && RepositoryOf(t) == ref.Name();
+      });
+      if (!other_tag)
+        for (const auto& t : tags)
+          if (IsRepoDigest(t) && RepositoryOf(t) == ref.Name()) untag.push_back(t);
+    }
+    bool last = tags.size() <= untag.size();
+    if (last && !users.empty()) {
       if (!options.force)
         return Error::Conflict("conflict: unable to remove repository reference \"" +
                                std::string(name) + "\" (must force) - container " +
                                users[0].substr(0, 12) + " is using its referenced image " +
                                std::string(id.short_hex()));
-      return RemoveImage(id, {full}, false);  // untagged; the container keeps the image
+      return RemoveImage(id, untag, false);  // untagged; the container keeps the image
     }
-    return RemoveImage(id, {full}, tags.size() <= 1);
+    return RemoveImage(id, untag, last);
   }
   if (!users.empty()) {
     return Error::Conflict("conflict: unable to delete " + std::string(id.short_hex()) +
                            " (must be forced) - image is being used by container " +
                            users[0].substr(0, 12));
   }
-  if (tags.size() > 1 && !options.force) {
+  if (tags.size() > 1 && !SingleReference(tags) && !options.force) {
     return Error::Conflict("conflict: unable to delete " + std::string(id.short_hex()) +
                            " (must be forced) - image is referenced in multiple repositories");
   }
@@ -92,7 +134,9 @@ Result<PruneReport> ImageService::Prune(bool all, const std::vector<std::string>
   std::lock_guard lock(mu_);
   for (const auto& image : images) {
     if (container_users_ && !container_users_(image.record.id).empty()) continue;
-    auto items = RemoveImage(image.record.id, image.tags, true);
+    std::vector<std::string> refs = image.tags;
+    refs.insert(refs.end(), image.repo_digests.begin(), image.repo_digests.end());
+    auto items = RemoveImage(image.record.id, refs, true);
     if (!items) {
       if (items.error().IsNotFound()) continue;  // deleted meanwhile
       return std::move(items).error();

@@ -278,6 +278,7 @@ Result<void> ImageService::SaveImages(const std::vector<std::string>& names, int
       if (ref && !ref->has_tag() && !ref->has_digest()) {
         size_t before = wanted.size();
         for (const auto& [tag, id] : BERTH_TRY(tx.ListTags())) {
+          if (IsRepoDigest(tag)) continue;
           auto t = oci::Reference::ParseNormalized(tag);
           if (t && t->Name() == ref->Name()) wanted.emplace_back(id, t->FamiliarString());
         }

@@ -170,7 +170,13 @@ Result<oci::Digest> ImageService::RecordPulled(PulledImage image) {
   }
   std::vector<std::string> lines;
   std::lock_guard lock(mu_);
-  return RecordLoaded(loaded, &lines, "pull");
+  oci::Digest id = BERTH_TRY(RecordLoaded(loaded, &lines, "pull"));
+  if (!image.repo_digest.empty())
+    BERTH_TRY(db_->Write([&](Tx& tx) -> Result<void> {
+      BERTH_TRY(tx.SetTag(image.repo_digest, id));
+      return {};
+    }));
+  return id;
 }
 
 }  // namespace berth::image

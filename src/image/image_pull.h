@@ -49,6 +49,9 @@ class PulledLayer {
 
 struct PulledImage {
   std::string reference;  // normalised, with its tag: "127.0.0.1:5000/busybox:latest"; or empty
+  /// "127.0.0.1:5000/busybox@sha256:…": the digest of what the reference named (the index's,
+  /// for an index), recorded as the image's repository digest; or empty.
+  std::string repo_digest;
   std::string config_bytes;
   oci::Digest config_digest;
   std::string manifest_bytes;

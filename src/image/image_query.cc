@@ -77,8 +77,11 @@ Result<Image> ImageService::Load(Tx& tx, const oci::Digest& id) {
     return Error::NotFound("No such image: " + id.str());
   std::string bytes = BERTH_TRY(store::content::ReadBlob(*content_, id));
   image.config = BERTH_TRY(oci::LoadConfig(std::move(bytes)));
-  image.tags = BERTH_TRY(tx.TagsOf(id));
+  // One table holds both: "name:tag" and the repository digests "name@sha256:…".
+  for (auto& name : BERTH_TRY(tx.TagsOf(id)))
+    (IsRepoDigest(name) ? image.repo_digests : image.tags).push_back(std::move(name));
   std::sort(image.tags.begin(), image.tags.end());
+  std::sort(image.repo_digests.begin(), image.repo_digests.end());
   image.last_tag_time = image.record.last_tag_time;
   const auto& layers = image.record.layers;
   if (!layers.empty()) {
@@ -108,7 +111,11 @@ Result<oci::Digest> ImageService::Resolve(Tx& tx, std::string_view name) {
   if (!prefixed) {
     auto ref = oci::Reference::ParseNormalized(name);
     if (ref && ref->has_digest()) {
-      // name@digest: the image whose manifest has that digest.
+      // name@digest: the image recorded with that repository digest, else the image whose
+      // manifest has that digest.
+      auto named = tx.ResolveTag(ref->Name() + "@" + ref->digest().str());
+      if (named) return *named;
+      if (!named.error().IsNotFound()) return std::move(named).error();
       for (const auto& img : BERTH_TRY(tx.ListImages()))
         if (img.manifest_digest == ref->digest() && img.state == RecordState::kComplete)
           return img.id;
@@ -154,7 +161,7 @@ Result<std::vector<Image>> ImageService::List(const ListOptions& options) {
       if (rec.state != RecordState::kComplete) continue;
       auto image = Load(tx, rec.id);
       if (!image) continue;  // a blob gone missing: leave it out rather than fail the list
-      bool dangling = image->tags.empty();
+      bool dangling = image->tags.empty() && image->repo_digests.empty();
       if (options.dangling && *options.dangling != dangling) continue;
       if (!options.references.empty()) {
         std::vector<std::string> kept;
@@ -224,6 +231,18 @@ Result<void> ImageService::Tag(std::string_view source, std::string_view target)
   if (moved_from) Emit("untag", *moved_from, ref.FamiliarString());
   Emit("tag", id, ref.FamiliarString());
   return {};
+}
+
+Result<void> ImageService::AddRepoDigest(const oci::Digest& id, std::string_view reference) {
+  oci::Reference ref = BERTH_TRY(oci::Reference::ParseNormalized(reference));
+  if (!ref.has_digest())
+    return Error::InvalidArgument("repository digest " + std::string(reference) + ": no digest");
+  std::string name = ref.Name() + "@" + ref.digest().str();
+  std::lock_guard lock(mu_);
+  return db_->Write([&](Tx& tx) -> Result<void> {
+    BERTH_TRY(tx.SetTag(name, id));
+    return {};
+  });
 }
 
 int64_t ImageService::Count() {

@@ -183,6 +183,11 @@ class ImageService {
   /// Tags the image source names as target ("repo[:tag]", tag defaults to latest); a tag on
   /// another image moves. InvalidArgument for a malformed target.
   Result<void> Tag(std::string_view source, std::string_view target);
+  /// Records "NAME@DIGEST" for image id: the manifest it was pulled as or pushed as in a
+  /// repository (docker's RepoDigests; `docker pull/run NAME@DIGEST` find it). Kept with the
+  /// tags (a name with "@"); one naming another image moves. InvalidArgument for a reference
+  /// without a digest, NotFound for an image that is not there.
+  Result<void> AddRepoDigest(const oci::Digest& id, std::string_view reference);
   Result<std::vector<DeleteItem>> Delete(std::string_view name, const DeleteOptions& options);
   /// Removes dangling images (all unused ones with all = true) whose labels match.
   Result<PruneReport> Prune(bool all, const std::vector<std::string>& labels = {});
@@ -226,6 +231,8 @@ class ImageService {
 
 /// "docker.io/library/busybox:latest" → "busybox:latest".
 std::string FamiliarTag(const std::string& full);
+/// Whether a name of the tags table is a repository digest ("name@sha256:…"), not a tag.
+inline bool IsRepoDigest(std::string_view name) { return name.find('@') != name.npos; }
 /// Seconds since the epoch of an RFC 3339 time ("2026-12-01T19:45:41.331Z"); 0 if malformed.
 int64_t UnixSeconds(std::string_view rfc3339);
 

@@ -133,3 +133,85 @@ teardown() { client_teardown; }
   run -0 docker run --rm "$proxy/tests/bb:2" /bin/busybox sha256sum /etc/two
   assert_eq "${output%% *}" "$(sha256sum "$TEST_DIR/layers/two/etc/two" | cut -d' ' -f1)"
 }
+
+@test "concurrent pulls of one multi-layer image into one berthd all succeed, the image whole" {
+  make_layout
+  local l=$TEST_DIR/layers
+  mkdir -p "$l/big/data" "$l/many/data"
+  head -c 8000000 /dev/urandom >"$l/big/data/random"
+  local i
+  for ((i = 0; i < 300; i++)); do echo "$i" >"$l/many/data/f$i"; done
+  add_image multi "$l/base" "$l/one" "$l/two" "$l/big" "$l/many"
+  start_berth_registry reg
+  push_layout multi "$REG/tests/multi:1"
+  local id round k rc
+  id=$(config_digest "$REG/tests/multi:1")
+  for round in 1 2 3; do
+    local pids=()
+    for k in 1 2 3 4 5; do
+      DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker-config" \
+        timeout 120 "$DOCKER_CLI" pull "$REG/tests/multi:1" >"$TEST_DIR/pull.$k" 2>&1 &
+      pids+=($!)
+    done
+    for k in 1 2 3 4 5; do
+      rc=0
+      wait "${pids[k - 1]}" || rc=$?
+      ((rc == 0)) || fail "round $round: pull $k exited $rc (124: hung): $(cat "$TEST_DIR/pull.$k")"
+      assert_contains "$(cat "$TEST_DIR/pull.$k")" "$REG/tests/multi:1"
+    done
+    run -0 docker inspect -f '{{.Id}} {{len .RootFS.Layers}}' "$REG/tests/multi:1"
+    assert_eq "$output" "$id 5"
+    run -0 docker run --rm "$REG/tests/multi:1" /bin/busybox sh -c \
+      '/bin/busybox sha256sum /data/random /etc/two; /bin/busybox ls /data | /bin/busybox wc -l'
+    assert_contains "$output" "$(sha256sum "$l/big/data/random" | cut -d' ' -f1)  /data/random"
+    assert_contains "$output" "$(sha256sum "$l/two/etc/two" | cut -d' ' -f1)  /etc/two"
+    [[ ${lines[-1]} == 301 ]] || fail "files (300 and random): $output"
+    run -0 bash -c "find '$ROOT' -maxdepth 3 -name 'extract-*' | wc -l"
+    assert_eq "$output" 0
+    run -0 docker rmi "$REG/tests/multi:1"
+    run -0 docker images -q
+    assert_eq "$output" ""
+  done
+}
+
+@test "RepoDigests after a pull by tag and by digest; pull and run by digest" {
+  make_layout
+  start_berth_registry reg
+  push_layout bb "$REG/tests/bb:1"
+  local digest
+  digest="sha256:$(skopeo inspect --tls-verify=false --raw "docker://$REG/tests/bb:1" | sha256sum | cut -d' ' -f1)"
+  run -0 docker pull "$REG/tests/bb:1"
+  run -0 docker image inspect -f '{{json .RepoDigests}} {{json .RepoTags}}' "$REG/tests/bb:1"
+  assert_eq "$output" "[\"$REG/tests/bb@$digest\"] [\"$REG/tests/bb:1\"]"
+  run -0 docker images --digests --format '{{.Repository}} {{.Tag}} {{.Digest}}'
+  assert_eq "$output" "$REG/tests/bb 1 $digest"
+  # Found by that digest; the digest goes with the last tag of its repository.
+  run -0 docker image inspect -f '{{.Id}}' "$REG/tests/bb@$digest"
+  assert_eq "$output" "$(config_digest "$REG/tests/bb:1")"
+  run -0 docker rmi "$REG/tests/bb:1"
+  assert_contains "$output" "Untagged: $REG/tests/bb:1"
+  assert_contains "$output" "Untagged: $REG/tests/bb@$digest"
+  run -0 docker images -q
+  assert_eq "$output" ""
+  # By digest: no tag, the digest recorded; docker run by digest.
+  run -0 docker pull "$REG/tests/bb@$digest"
+  run -0 docker image inspect -f '{{json .RepoDigests}} {{json .RepoTags}}' "$REG/tests/bb@$digest"
+  assert_eq "$output" "[\"$REG/tests/bb@$digest\"] []"
+  run -0 docker images --digests --format '{{.Repository}} {{.Tag}} {{.Digest}}'
+  assert_eq "$output" "$REG/tests/bb <none> $digest"
+  run -0 docker images -q --filter dangling=true
+  assert_eq "$output" ""
+  run -0 docker run --rm "$REG/tests/bb@$digest" /bin/busybox cat /etc/one
+  assert_eq "$output" one
+  # Tagged too: the image has both; removing the digest reference keeps the tag.
+  run -0 docker pull "$REG/tests/bb:1"
+  run -0 docker rmi "$REG/tests/bb@$digest"
+  assert_eq "$output" "Untagged: $REG/tests/bb@$digest"
+  run -0 docker image inspect -f '{{json .RepoDigests}} {{json .RepoTags}}' "$REG/tests/bb:1"
+  assert_eq "$output" "[] [\"$REG/tests/bb:1\"]"
+  # docker run of an absent image by digest pulls it.
+  run -0 docker rmi "$REG/tests/bb:1"
+  run -0 docker run --rm "$REG/tests/bb@$digest" /bin/busybox cat /etc/one
+  assert_contains "$output" "Unable to find image '$REG/tests/bb@$digest' locally"
+  [[ ${lines[-1]} == one ]] || fail "run by digest: $output"
+}
