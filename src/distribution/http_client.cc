@@ -4,7 +4,6 @@
 
 #include <dirent.h>
 #include <openssl/ssl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -104,9 +103,9 @@ class BeastResponse final : public HttpResponse {
     buffer_.reserve(64 << 10);
     parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     if (r.method == "HEAD") parser_.skip(true);
-    OnStream([&](auto& stream) { http::read_header(stream, buffer_, parser_, ec); });
-    if (ec) return Error::Unavailable(what_ + ": " + ec.message());
-    return {};
+    return ReadWithin("read response", [&](auto& stream, auto&& done) {
+      http::async_read_header(stream, buffer_, parser_, std::move(done));
+    });
   }
 
   // The headers with Content-Length, then body_length bytes of body_source as they come.
@@ -135,20 +134,32 @@ class BeastResponse final : public HttpResponse {
   }
 
   // Asio's blocking reads wait in poll(-1) when recv gives EAGAIN, so SO_RCVTIMEO alone never
-  // ends a read of a registry that stopped sending: the body's reads wait here first, up to
-  // the request's timeout, when nothing is buffered (by the parser or by TLS).
-  Result<void> WaitReadable() {
-    if (buffer_.size() > 0 || (tls_ && ::SSL_pending(tls_->native_handle()) > 0)) return {};
-    struct pollfd p = {socket_.native_handle(), POLLIN, 0};
-    int ms = static_cast<int>(std::chrono::milliseconds(timeout_).count());
-    for (;;) {
-      int r = ::poll(&p, 1, ms);
-      if (r > 0) return {};
-      if (r == 0)
-        return Error::Unavailable(what_ + ": read body: no data for " +
-                                  std::to_string(timeout_.count()) + " s");
-      if (errno != EINTR) return Error::FromErrno(errno, what_ + ": poll");
+  // ends a read of a registry that stopped sending (and polling the fd misses what asio's TLS
+  // engine has already buffered): reads run asynchronously on io_ for at most the request's
+  // timeout, and are cancelled after it.
+  template <class Start>
+  Result<void> ReadWithin(const char* what, Start&& start) {
+    boost::system::error_code ec;
+    bool done = false;
+    OnStream([&](auto& stream) {
+      start(stream, [&](boost::system::error_code e, size_t) {
+        ec = e;
+        done = true;
+      });
+    });
+    io_.restart();
+    io_.run_for(timeout_);
+    if (!done) {
+      boost::system::error_code ignored;
+      socket_.cancel(ignored);
+      io_.restart();
+      io_.run();
+      return Error::Unavailable(what_ + ": " + what + ": no data for " +
+                                std::to_string(timeout_.count()) + " s");
     }
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) return Error::Unavailable(what_ + ": " + what + ": " + ec.message());
+    return {};
   }
 
   int status() const override { return static_cast<int>(parser_.get().result_int()); }
@@ -165,11 +176,9 @@ class BeastResponse final : public HttpResponse {
     while (!parser_.is_done()) {
       parser_.get().body().data = buf;
       parser_.get().body().size = n;
-      BERTH_TRY(WaitReadable());
-      boost::system::error_code ec;
-      OnStream([&](auto& stream) { http::read_some(stream, buffer_, parser_, ec); });
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) return Error::Unavailable(what_ + ": read body: " + ec.message());
+      BERTH_TRY(ReadWithin("read body", [&](auto& stream, auto&& done) {
+        http::async_read_some(stream, buffer_, parser_, std::move(done));
+      }));
       size_t got = n - parser_.get().body().size;
       if (got > 0) return got;
     }

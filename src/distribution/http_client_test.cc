@@ -15,11 +15,14 @@
 namespace berth::distribution {
 namespace {
 
-// A server on 127.0.0.1 that answers one request with headers promising 100 bytes, sends 10
-// and then stops sending, keeping the connection open until told to close it.
+// A server on 127.0.0.1 that answers one request with `answer` (by default headers promising
+// 100 bytes and 10 of them) and then stops sending, keeping the connection open until told to
+// close it.
 class StallingServer {
  public:
-  StallingServer() {
+  explicit StallingServer(
+      std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+      : answer_(std::move(answer)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -39,8 +42,7 @@ class StallingServer {
         if (n <= 0) break;
         req.append(buf, static_cast<size_t>(n));
       }
-      std::string res = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789";
-      (void)!::write(c, res.data(), res.size());
+      if (!answer_.empty()) (void)!::write(c, answer_.data(), answer_.size());
       release_.get_future().wait();
       ::close(c);
     });
@@ -53,6 +55,7 @@ class StallingServer {
   int port() const { return port_; }
 
  private:
+  std::string answer_;
   int fd_ = -1;
   int port_ = 0;
   std::promise<void> release_;
@@ -79,6 +82,19 @@ TEST(HttpClient, BodyReadOfAStalledServerFailsAfterTheTimeout) {
   EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
   EXPECT_NE(second.error().message().find("no data for 1 s"), std::string::npos)
       << second.error().message();
+}
+
+TEST(HttpClient, AServerThatNeverAnswersFailsAfterTheTimeout) {
+  StallingServer server("HTTP/1.1 200 OK\r\nContent-");
+  auto url = ParseUrl("http://127.0.0.1:" + std::to_string(server.port()) + "/v2/");
+  ASSERT_TRUE(url) << url.error().message();
+  HttpRequest req{.method = "GET", .url = *url};
+  req.timeout = std::chrono::seconds(1);
+  auto res = HttpSend(req);
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(res.error().message().find("read response: no data for 1 s"), std::string::npos)
+      << res.error().message();
 }
 
 }  // namespace
