@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <limits>
 #include <memory>
+#include <optional>
 
 namespace berth::distribution {
 namespace {
@@ -173,12 +174,19 @@ class BeastResponse final : public HttpResponse {
     return n ? static_cast<int64_t>(*n) : -1;
   }
   Result<size_t> Read(char* buf, size_t n) override {
+    // A body that failed once fails again at once: its stream and parser are not read again
+    // (another read of a connection that ended waited out the whole timeout).
+    if (failed_) return *failed_;
     while (!parser_.is_done()) {
       parser_.get().body().data = buf;
       parser_.get().body().size = n;
-      BERTH_TRY(ReadWithin("read body", [&](auto& stream, auto&& done) {
+      auto r = ReadWithin("read body", [&](auto& stream, auto&& done) {
         http::async_read_some(stream, buffer_, parser_, std::move(done));
-      }));
+      });
+      if (!r) {
+        failed_ = r.error();
+        return std::move(r).error();
+      }
       size_t got = n - parser_.get().body().size;
       if (got > 0) return got;
     }
@@ -188,6 +196,7 @@ class BeastResponse final : public HttpResponse {
  private:
   std::string what_;
   std::chrono::seconds timeout_{60};
+  std::optional<Error> failed_;
   asio::io_context io_;
   tcp::socket socket_;
   std::unique_ptr<asio::ssl::context> ctx_;
