@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "build/cache.h"
+#include "build/copy.h"
 #include "util/log.h"
 
 namespace berth::build {
@@ -13,7 +14,8 @@ namespace berth::build {
 Builder::Builder(image::ImageService& images, StepRunner& runner, std::string cache_dir)
     : images_(images),
       runner_(runner),
-      cache_(std::make_unique<BuildCache>(std::move(cache_dir))) {}
+      cache_(std::make_unique<BuildCache>(std::move(cache_dir))),
+      hashes_(std::make_unique<FileHashCache>()) {}
 
 Builder::~Builder() = default;
 

@@ -43,6 +43,7 @@
 namespace berth::build {
 
 class BuildCache;
+class FileHashCache;
 
 struct BuildOptions {
   std::string context_dir;                // the build context, already extracted
@@ -145,6 +146,7 @@ class Builder {
   image::ImageService& images_;
   StepRunner& runner_;
   std::unique_ptr<BuildCache> cache_;
+  std::unique_ptr<FileHashCache> hashes_;  // COPY sources' digests by stat
 };
 
 }  // namespace berth::build

@@ -48,6 +48,7 @@ class BuildCache {
   Result<void> Put(CacheRecord record);
   Result<void> Remove(const std::string& key);
   std::vector<CacheRecord> All();
+  const std::string& dir() const { return dir_; }
 
  private:
   Result<void> Write(const CacheRecord& r, bool durable);
