@@ -84,24 +84,39 @@ no_partial_pull() {
   assert_eq "$output" 0
 }
 
-@test "the registry killed mid-pull and started again: the pull resumes and the image is whole" {
+# serve_big: big_image pushed to a registry on a free port PORT, behind a slow link (LINK).
+serve_big() {
   big_image
-  local port
-  port=$(free_port)
-  serve_on "$port" reg
-  push_layout big "127.0.0.1:$port/tests/big:1"
-  local id
-  id=$(config_digest "127.0.0.1:$port/tests/big:1")
-  start_slow_link "$port"
+  PORT=$(free_port)
+  serve_on "$PORT" reg
+  push_layout big "127.0.0.1:$PORT/tests/big:1"
+  start_slow_link "$PORT"
+}
+
+# docker_cut VERB REF: `docker VERB REF` in the background (output in $TEST_DIR/VERB.out), and
+# the registry SIGKILLed once 3 MiB have gone over the link; sets XFER_PID.
+docker_cut() {
   DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker-config" \
-    timeout 120 "$DOCKER_CLI" pull "$LINK/tests/big:1" >"$TEST_DIR/pull.out" 2>&1 &
-  local pull=$!
+    timeout 120 "$DOCKER_CLI" "$1" "$2" >"$TEST_DIR/$1.out" 2>&1 &
+  XFER_PID=$!
   wait_relayed 3
   kill_registry
-  serve_on "$port" reg
-  local rc=0
-  wait "$pull" || rc=$?
-  ((rc == 0)) || fail "pull exited $rc: $(cat "$TEST_DIR/pull.out")"
+}
+
+# xfer_rc: waits for XFER_PID; sets RC to its exit status.
+xfer_rc() {
+  RC=0
+  wait "$XFER_PID" || RC=$?
+}
+
+@test "the registry killed mid-pull and started again: the pull resumes and the image is whole" {
+  serve_big
+  local id
+  id=$(config_digest "127.0.0.1:$PORT/tests/big:1")
+  docker_cut pull "$LINK/tests/big:1"
+  serve_on "$PORT" reg
+  xfer_rc
+  ((RC == 0)) || fail "pull exited $RC: $(cat "$TEST_DIR/pull.out")"
   grep -q "download cut short .*: resuming" "$TEST_DIR/berthd.log" ||
     fail "no resume in berthd's log: $(tail -20 "$TEST_DIR/berthd.log")"
   assert_eq "$(docker inspect -f '{{.Id}}' "$LINK/tests/big:1")" "$id"
@@ -110,26 +125,16 @@ no_partial_pull() {
 }
 
 @test "the registry killed mid-pull and not back: the pull fails clearly and stores nothing" {
-  big_image
-  local port
-  port=$(free_port)
-  serve_on "$port" reg
-  push_layout big "127.0.0.1:$port/tests/big:1"
-  start_slow_link "$port"
-  DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker-config" \
-    timeout 120 "$DOCKER_CLI" pull "$LINK/tests/big:1" >"$TEST_DIR/pull.out" 2>&1 &
-  local pull=$!
-  wait_relayed 3
-  kill_registry
-  local rc=0
-  wait "$pull" || rc=$?
-  ((rc == 1)) || fail "pull exited $rc (0: it cannot have succeeded; 124: hung): $(cat "$TEST_DIR/pull.out")"
+  serve_big
+  docker_cut pull "$LINK/tests/big:1"
+  xfer_rc
+  ((RC == 1)) || fail "pull exited $RC (0: it cannot have succeeded; 124: hung): $(cat "$TEST_DIR/pull.out")"
   # The link takes the connection and closes it (the registry behind it is gone).
   assert_contains "$(cat "$TEST_DIR/pull.out")" "/blobs/sha256:"
   assert_contains "$(cat "$TEST_DIR/pull.out")" "read body: partial message"
   no_partial_pull
   # berthd is unharmed, and the image comes whole once the registry is back.
-  serve_on "$port" reg
+  serve_on "$PORT" reg
   run -0 docker pull "$LINK/tests/big:1"
   run -0 docker run --rm "$LINK/tests/big:1" /bin/busybox sha256sum /data/random
   assert_eq "${output%% *}" "$BIG_SUM"
@@ -150,15 +155,10 @@ no_partial_pull() {
   serve_on "$port" reg
   start_slow_link "$port"
   run -0 docker tag up:1 "$LINK/tests/up:1"
-  DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker-config" \
-    timeout 120 "$DOCKER_CLI" push "$LINK/tests/up:1" >"$TEST_DIR/push.out" 2>&1 &
-  local push=$!
-  wait_relayed 3
-  kill_registry
+  docker_cut push "$LINK/tests/up:1"
   serve_on "$port" reg
-  local rc=0
-  wait "$push" || rc=$?
-  ((rc == 0)) || fail "push exited $rc: $(cat "$TEST_DIR/push.out")"
+  xfer_rc
+  ((RC == 0)) || fail "push exited $RC: $(cat "$TEST_DIR/push.out")"
   grep -q "upload failed .*: retrying" "$TEST_DIR/berthd.log" ||
     fail "no retry in berthd's log: $(tail -20 "$TEST_DIR/berthd.log")"
   # What the registry holds is the image pushed, and it pulls back whole.
