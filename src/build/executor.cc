@@ -90,8 +90,12 @@ class Run {
 
  private:
   Result<void> Step(State& s, const Instruction& ins, int step, int total, std::string* buf);
+  // An image on s's with s.cc as its config and one more history entry: with no layer, or
+  // with layer_tar (size bytes) as its new layer; recorded in the cache under key.
   Result<std::string> Commit(State& s, const std::string& created_by, const std::string& key,
-                             const std::string& description);
+                             const std::string& description,
+                             std::function<Result<size_t>(char*, size_t)> layer_tar = {},
+                             int64_t size = 0);
   Result<std::vector<std::string>> Layers(const std::string& image_id);
   Result<image::Image> GetOrPull(const std::string& ref, std::string* buf);
   Result<std::string> Expand(const State& s, std::string_view word);
@@ -166,17 +170,23 @@ Result<image::Image> Run::GetOrPull(const std::string& ref, std::string* buf) {
 }
 
 Result<std::string> Run::Commit(State& s, const std::string& created_by, const std::string& key,
-                                const std::string& description) {
+                                const std::string& description,
+                                std::function<Result<size_t>(char*, size_t)> layer_tar,
+                                int64_t size) {
   image::CommitOptions c;
   if (!s.image_id.empty()) c.parent = BERTH_TRY(oci::Digest::Parse(s.image_id));
   c.config = s.cc;
   c.container_config = s.cc;
   c.exact_config = true;
   c.created_by = created_by;
-  c.no_layer = true;
+  c.no_layer = !layer_tar;
+  c.layer_tar = std::move(layer_tar);
   oci::Digest id = BERTH_TRY(images_.Commit(c));
-  BERTH_TRY(cache_.Put(
-      {.id = key, .parent = s.image_id, .description = description, .image_id = id.str()}));
+  BERTH_TRY(cache_.Put({.id = key,
+                        .parent = s.image_id,
+                        .description = description,
+                        .image_id = id.str(),
+                        .size = size}));
   return id.str();
 }
 
@@ -474,14 +484,8 @@ Result<void> Run::CommitLayer(State& s, const CopyPlan& plan, const CopyRequest&
   Fd tmp = BERTH_TRY_CTX(Fd::Open(cache_.dir(), O_TMPFILE | O_RDWR, 0600), "layer tar");
   int64_t bytes = BERTH_TRY(WriteCopyLayer(plan, r, tmp.get()));
   if (::lseek(tmp.get(), 0, SEEK_SET) < 0) return Error::FromErrno(errno, "seek layer tar");
-  image::CommitOptions c;
-  if (!s.image_id.empty()) c.parent = BERTH_TRY(oci::Digest::Parse(s.image_id));
-  c.config = s.cc;
-  c.container_config = s.cc;
-  c.exact_config = true;
-  c.created_by = created_by;
   int fd = tmp.get();
-  c.layer_tar = [fd](char* p, size_t n) -> Result<size_t> {
+  auto layer_tar = [fd](char* p, size_t n) -> Result<size_t> {
     for (;;) {
       ssize_t got = ::read(fd, p, n);
       if (got < 0 && errno == EINTR) continue;
@@ -489,13 +493,7 @@ Result<void> Run::CommitLayer(State& s, const CopyPlan& plan, const CopyRequest&
       return static_cast<size_t>(got);
     }
   };
-  oci::Digest id = BERTH_TRY(images_.Commit(c));
-  BERTH_TRY(cache_.Put({.id = key,
-                        .parent = s.image_id,
-                        .description = description,
-                        .image_id = id.str(),
-                        .size = bytes}));
-  s.image_id = id.str();
+  s.image_id = BERTH_TRY(Commit(s, created_by, key, description, layer_tar, bytes));
   return {};
 }
 
